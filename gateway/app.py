@@ -1,0 +1,112 @@
+"""The ASGI application: GraphQL at /graphql over one shared upstream client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from gateway.context import RequestContext
+from gateway.credentials import Credential
+from gateway.loaders import UpstreamCaches, build_loaders
+from gateway.settings import Settings, SettingsError
+from gateway.upstream.client import UpstreamClient
+from schema import build_schema
+
+
+class Upstream:
+    """The process's upstream client and caches, opened and closed by the lifespan."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.caches = UpstreamCaches(settings)
+        self._client: UpstreamClient | None = None
+
+    @property
+    def client(self) -> UpstreamClient:
+        if self._client is None:
+            raise RuntimeError("the upstream client is opened by the app's lifespan")
+        return self._client
+
+    @asynccontextmanager
+    async def open(self, transport: httpx.AsyncBaseTransport | None) -> AsyncIterator[None]:
+        settings = self.settings
+        limits = httpx.Limits(
+            max_connections=settings.upstream_max_connections,
+            max_keepalive_connections=settings.upstream_max_connections,
+        )
+        # Limits belong to the transport: httpx ignores `limits=` when given one.
+        transport = transport or httpx.AsyncHTTPTransport(limits=limits)
+        async with httpx.AsyncClient(
+            base_url=settings.upstream_url or "",
+            transport=transport,
+            timeout=settings.upstream_timeout_s,
+            follow_redirects=False,
+        ) as http:
+            self._client = UpstreamClient(http, settings)
+            try:
+                yield
+            finally:
+                self._client = None
+
+
+class GatewayGraphQL(GraphQL[RequestContext, None]):
+    def __init__(self, upstream: Upstream) -> None:
+        settings = upstream.settings
+        super().__init__(
+            build_schema(introspection=not settings.is_production),
+            graphql_ide=None if settings.is_production else "graphiql",
+            # No subscriptions in this schema: no queries over WebSocket either.
+            subscription_protocols=(),
+        )
+        self._upstream = upstream
+        self._secret = settings.cache_key_secret.encode()
+
+    async def get_context(self, request: Request | WebSocket, response: object) -> RequestContext:
+        settings = self._upstream.settings
+        header = request.headers.get("authorization") or settings.upstream_authorization
+        credential = Credential.from_header(header, secret=self._secret)
+        loaders = build_loaders(self._upstream.client, self._upstream.caches, credential, settings)
+        return RequestContext(credential=credential, loaders=loaders, settings=settings)
+
+
+def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
+    """The gateway for `settings`; `transport` replaces the network in tests."""
+    if settings.upstream_url is None:
+        raise SettingsError("UPSTREAM_URL is required (the CLI starts the sandbox without it)")
+    upstream = Upstream(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async with upstream.open(transport):
+            yield
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def home(_request: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    graphql = GatewayGraphQL(upstream)
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/", home),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.upstream = upstream
+    return app
+
+
+def app_from_env() -> Starlette:
+    """The uvicorn factory: settings from the environment (each worker reads them)."""
+    return create_app(Settings.from_env())

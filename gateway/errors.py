@@ -1,0 +1,75 @@
+"""The gateway's errors: one small hierarchy, each class carrying its GraphQL code.
+
+Resolvers and the upstream layer raise these; `gateway.graphql_errors` turns them
+into `extensions.code` once. Anything else that escapes is INTERNAL and masked.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway reports on purpose."""
+
+    code: ClassVar[str] = "INTERNAL"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        upstream_code: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.upstream_code = upstream_code
+        self.details = details or {}
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        """What the client sees in `extensions` (graphql-core copies it over)."""
+        extensions: dict[str, Any] = {"code": self.code, **self.details}
+        if self.upstream_code is not None:
+            extensions["upstreamCode"] = self.upstream_code
+        return extensions
+
+
+class BadUserInput(GatewayError):
+    code = "BAD_USER_INPUT"
+
+
+class PromotionNotFound(GatewayError):
+    code = "PROMOTION_NOT_FOUND"
+
+
+class ProgramNotFound(GatewayError):
+    code = "PROGRAM_NOT_FOUND"
+
+
+class CustomerNotFound(GatewayError):
+    code = "CUSTOMER_NOT_FOUND"
+
+
+class Unauthenticated(GatewayError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(GatewayError):
+    code = "FORBIDDEN"
+
+
+class RateLimited(GatewayError):
+    code = "RATE_LIMITED"
+
+
+class UpstreamTimeout(GatewayError):
+    code = "UPSTREAM_TIMEOUT"
+
+
+class UpstreamUnavailable(GatewayError):
+    code = "UPSTREAM_UNAVAILABLE"
+
+
+class UpstreamBadResponse(GatewayError):
+    code = "UPSTREAM_BAD_RESPONSE"

@@ -1,0 +1,124 @@
+"""Per-request DataLoaders in front of the cross-request caches and the upstream.
+
+Built for each request in the context getter (aiodataloader binds the running
+event loop when constructed). Within a request, each key is loaded once; keys
+collected in one tick are fetched together, concurrently but bounded (the
+vendor has no batch endpoint), each key getting its own result or its own error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from aiodataloader import DataLoader
+
+from gateway.cache import ResultCache, consume_outcome
+from gateway.credentials import Credential
+from gateway.settings import Settings
+from gateway.upstream import records
+from gateway.upstream.client import UpstreamClient
+from gateway.upstream.queries import CustomerPromotionsQuery, PromotionPageQuery
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+PromotionKey = tuple[str, str]  # (program id, promotion id)
+
+
+def promotion_deadline(promotion: records.Promotion, now: float) -> float | None:
+    """The next moment the promotion starts or ends: its status changes then."""
+    boundaries = (
+        moment.timestamp()
+        for moment in (promotion.start_date, promotion.end_date)
+        if moment is not None
+    )
+    return min((b for b in boundaries if b > now), default=None)
+
+
+def page_deadline(page: records.PromotionPage, now: float) -> float | None:
+    deadlines = (promotion_deadline(p, now) for p in page.promotions)
+    return min((d for d in deadlines if d is not None), default=None)
+
+
+class UpstreamCaches:
+    """Process-wide caches of upstream results, keyed by credential fingerprint."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.promotions: ResultCache[tuple[str, str, str], records.Promotion] = ResultCache(
+            ttl_s=settings.cache_ttl_s,
+            max_entries=settings.cache_max_entries,
+            deadline=promotion_deadline,
+        )
+        self.promotion_pages: ResultCache[tuple[str, PromotionPageQuery], records.PromotionPage]
+        self.promotion_pages = ResultCache(
+            ttl_s=settings.cache_ttl_s,
+            max_entries=settings.cache_max_entries,
+            deadline=page_deadline,
+        )
+
+
+class Loader(DataLoader[K, V]):
+    """A typed DataLoader whose batches run `fetch` per key, `limit` at a time."""
+
+    def __init__(self, fetch: Callable[[K], Awaitable[V]], *, limit: int) -> None:
+        super().__init__(batch_load_fn=self._load_batch, max_batch_size=None)  # type: ignore[arg-type]
+        self._fetch = fetch
+        self._limit = limit
+
+    def load(self, key: K) -> asyncio.Future[V]:
+        """Start loading `key` (batched with the other keys of this tick)."""
+        future: asyncio.Future[V] = super().load(key)
+        # A load started ahead of need (see resolvers.customers) may end unawaited.
+        future.add_done_callback(consume_outcome)
+        return future
+
+    async def _load_batch(self, keys: list[K]) -> list[V | Exception]:
+        slots = asyncio.Semaphore(self._limit)
+
+        async def bounded(key: K) -> V:
+            async with slots:
+                return await self._fetch(key)
+
+        # One key's failure is that key's result, never its siblings'.
+        outcomes = await asyncio.gather(*(bounded(key) for key in keys), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                raise outcome
+        return outcomes  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Loaders:
+    promotion: Loader[PromotionKey, records.Promotion]
+    promotion_page: Loader[PromotionPageQuery, records.PromotionPage]
+    customer_promotions: Loader[CustomerPromotionsQuery, records.CustomerPage]
+
+
+def build_loaders(
+    client: UpstreamClient, caches: UpstreamCaches, credential: Credential, settings: Settings
+) -> Loaders:
+    scope = credential.fingerprint
+
+    async def promotion(key: PromotionKey) -> records.Promotion:
+        program_id, promotion_id = key
+        return await caches.promotions.get_or_load(
+            (scope, program_id, promotion_id),
+            lambda: client.promotion(credential, program_id, promotion_id),
+        )
+
+    async def promotion_page(query: PromotionPageQuery) -> records.PromotionPage:
+        return await caches.promotion_pages.get_or_load(
+            (scope, query), lambda: client.promotion_page(credential, query)
+        )
+
+    async def customer_promotions(query: CustomerPromotionsQuery) -> records.CustomerPage:
+        return await client.customer_promotions(credential, query)
+
+    return Loaders(
+        promotion=Loader(promotion, limit=settings.promotion_fanout),
+        promotion_page=Loader(promotion_page, limit=settings.promotion_fanout),
+        customer_promotions=Loader(customer_promotions, limit=settings.promotion_fanout),
+    )

@@ -1,0 +1,175 @@
+"""The gateway's configuration: one typed, immutable object read from the environment.
+
+Every setting is documented in the README's settings table, under the same name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+
+T = TypeVar("T")
+
+Environment = Literal["development", "production"]
+
+DEFAULT_PROMOTION_PATH = "/v1/api_gateway/loyalty/v1/programs/{programId}/promotions/{promotionId}"
+DEFAULT_PROMOTION_LIST_PATH = "/api_gateway/loyalty/v1/programs/promotions/list"
+DEFAULT_CUSTOMER_PROMOTIONS_PATH = "/v2/customers/lookup/promotionData"
+
+
+class SettingsError(ValueError):
+    """A setting from the environment that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    environment: Environment = "development"
+    log_level: str = "INFO"
+    # None: serve the embedded sandbox upstream and talk to it over HTTP.
+    upstream_url: str | None = None
+    # Sent upstream when a client sends no Authorization header of its own.
+    upstream_authorization: str | None = field(default=None, repr=False)
+    promotion_path: str = DEFAULT_PROMOTION_PATH
+    promotion_list_path: str = DEFAULT_PROMOTION_LIST_PATH
+    customer_promotions_path: str = DEFAULT_CUSTOMER_PROMOTIONS_PATH
+    upstream_timeout_s: float = 5.0
+    upstream_max_connections: int = 100
+    # Concurrent by-id calls one request may make (the vendor has no batch endpoint).
+    promotion_fanout: int = 32
+    cache_ttl_s: float = 60.0
+    cache_max_entries: int = 10_000
+    # Page size asked of the list endpoint; windows are cut from cached pages.
+    list_page_size: int = 100
+    # Key of the HMAC that scopes cache entries by credential. Random if unset.
+    cache_key_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    sandbox_port: int = 8081
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def replace(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        read = _Reader(env)
+        defaults = cls()
+        settings = cls(
+            host=read("HOST", str, defaults.host),
+            port=read("PORT", _port, defaults.port),
+            workers=read("WEB_CONCURRENCY", _positive_int, defaults.workers),
+            environment=read("GATEWAY_ENV", _environment, defaults.environment),
+            log_level=read("LOG_LEVEL", str.upper, defaults.log_level),
+            upstream_url=read("UPSTREAM_URL", _url, None),
+            upstream_authorization=read("UPSTREAM_AUTHORIZATION", str, None),
+            promotion_path=read("UPSTREAM_PROMOTION_PATH", _path, defaults.promotion_path),
+            promotion_list_path=read(
+                "UPSTREAM_PROMOTION_LIST_PATH", _path, defaults.promotion_list_path
+            ),
+            customer_promotions_path=read(
+                "UPSTREAM_CUSTOMER_PROMOTIONS_PATH", _path, defaults.customer_promotions_path
+            ),
+            upstream_timeout_s=read(
+                "UPSTREAM_TIMEOUT_S", _positive_float, defaults.upstream_timeout_s
+            ),
+            upstream_max_connections=read(
+                "UPSTREAM_MAX_CONNECTIONS", _positive_int, defaults.upstream_max_connections
+            ),
+            promotion_fanout=read("PROMOTION_FANOUT", _positive_int, defaults.promotion_fanout),
+            cache_ttl_s=read("CACHE_TTL_S", _non_negative_float, defaults.cache_ttl_s),
+            cache_max_entries=read(
+                "CACHE_MAX_ENTRIES", _non_negative_int, defaults.cache_max_entries
+            ),
+            list_page_size=read("LIST_PAGE_SIZE", _page_size, defaults.list_page_size),
+            cache_key_secret=read("CACHE_KEY_SECRET", str, defaults.cache_key_secret),
+            sandbox_port=read("SANDBOX_PORT", _port, defaults.sandbox_port),
+        )
+        if settings.promotion_fanout > settings.upstream_max_connections:
+            raise SettingsError("PROMOTION_FANOUT must not exceed UPSTREAM_MAX_CONNECTIONS")
+        return settings
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def __call__(self, name: str, convert: Callable[[str], T], default: T) -> T:
+        raw = self._environ.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return convert(raw)
+        except ValueError as error:
+            raise SettingsError(f"{name}={raw!r}: {error}") from None
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("must be at least 1")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("must be greater than 0")
+    return value
+
+
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError("must be a port number")
+    return value
+
+
+def _page_size(raw: str) -> int:
+    value = int(raw)
+    if not 1 <= value <= 100:
+        raise ValueError("must be between 1 and 100 (the upstream's maximum)")
+    return value
+
+
+def _environment(raw: str) -> Environment:
+    value = raw.lower()
+    if value == "development":
+        return "development"
+    if value == "production":
+        return "production"
+    raise ValueError("must be 'development' or 'production'")
+
+
+def _url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return raw.rstrip("/")
+
+
+def _path(raw: str) -> str:
+    if not raw.startswith("/"):
+        raise ValueError("must start with /")
+    return raw

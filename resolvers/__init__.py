@@ -1,0 +1,1 @@
+"""Thin resolvers: GraphQL arguments in, loader calls out, records back."""

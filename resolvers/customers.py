@@ -1,0 +1,87 @@
+"""A customer and their promotions, in as few upstream calls as the query allows.
+
+The customer lookup returns the customer and a page of promotions together, so
+`customer` starts the lookups that its `promotions` selections will need (all of
+them at once) and answers from the first; each `promotions` field then finds its
+own lookup already under way in the request's loader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from gateway.context import RequestContext
+from gateway.errors import BadUserInput
+from gateway.pagination import Window, check_first, start_after
+from gateway.upstream import records
+from gateway.upstream.queries import CustomerIdentity, CustomerPromotionsQuery
+from resolvers.promotions import numeric_id
+
+CONNECTION = "customer-promotions"
+DEFAULT_FIRST = 20
+
+
+def identity(
+    identifier_type: records.CustomerIdentifierType,
+    identifier_value: str,
+    source: records.CustomerSource | None,
+) -> CustomerIdentity:
+    if not identifier_value.strip():
+        raise BadUserInput(
+            "`identifierValue` must not be empty.", details={"argumentName": "identifierValue"}
+        )
+    return CustomerIdentity(
+        identifier_type, identifier_value, source or records.CustomerSource.INSTORE
+    )
+
+
+def promotions_query(
+    customer: CustomerIdentity,
+    *,
+    status: records.CustomerPromotionStatus | str | None = None,
+    type: records.PromotionType | str | None = None,
+    source_type: records.PromotionSourceType | str | None = None,
+    program_ids: Iterable[object] | None = None,
+    fetch_all_usage: bool | None = False,
+    first: int | None = DEFAULT_FIRST,
+    after: str | None = None,
+) -> CustomerPromotionsQuery:
+    """The lookup that serves `Customer.promotions(...)` with these arguments."""
+    return CustomerPromotionsQuery(
+        customer=customer,
+        start=start_after(CONNECTION, after),
+        limit=check_first(DEFAULT_FIRST if first is None else first),
+        status=None if status is None else records.CustomerPromotionStatus(status),
+        type=None if type is None else records.PromotionType(type),
+        source_type=None if source_type is None else records.PromotionSourceType(source_type),
+        program_ids=tuple(numeric_id("programIds", str(p)) for p in program_ids or ()),
+        fetch_all_usage=bool(fetch_all_usage),
+    )
+
+
+async def customer(
+    context: RequestContext,
+    customer: CustomerIdentity,
+    selections: Sequence[CustomerPromotionsQuery],
+) -> records.CustomerPage:
+    lookups = list(selections) or [CustomerPromotionsQuery(customer)]
+    pending = [context.loaders.customer_promotions.load(lookup) for lookup in lookups]
+    return await pending[0]
+
+
+async def promotions(
+    context: RequestContext, query: CustomerPromotionsQuery
+) -> Window[records.CustomerPromotion]:
+    page = await context.loaders.customer_promotions.load(query)
+    total = page.total_count
+    return Window(
+        page.promotions,
+        query.start,
+        total if total is not None else query.start + len(page.promotions),
+    )
+
+
+async def promotion_details(
+    context: RequestContext, promotion: records.CustomerPromotion
+) -> records.Promotion:
+    return await context.loaders.promotion.load((promotion.program_id, promotion.promotion_id))

@@ -1,0 +1,24 @@
+"""`python -m sandbox --port 8081`: serve the sandbox upstream."""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+
+from sandbox.app import create_app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--latency-ms", type=int, default=0)
+    args = parser.parse_args()
+    app = create_app()
+    app.state.sandbox.latency_ms = args.latency_ms
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,294 @@
+"""A customer and their promotions, with usage, restrictions and timelines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLIncludeDirective,
+    GraphQLObjectType,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    SelectionNode,
+)
+from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
+from strawberry import ID, Private
+
+import resolvers.customers
+from gateway.errors import BadUserInput
+from gateway.pagination import Window, encode_cursor
+from gateway.upstream import records
+from gateway.upstream.queries import CustomerIdentity, CustomerPromotionsQuery
+from schema.arguments import ABSENT, given
+from schema.enums import CustomerPromotionStatus, PromotionSourceType, PromotionType
+from schema.pagination import PageInfo
+from schema.promotion import Info, Promotion, PromotionLimits, Restriction
+from schema.scalars import Json
+
+field = strawberry.field
+
+
+@strawberry.type(description="A free-form key and value the brand attached to a promotion.")
+class PromotionMetadata:
+    key: str = field(description="The key of the additional information.")
+    value: str | None = field(description="Its value.")
+    brand_defined: bool | None = field(description="Whether the brand defined it.")
+
+
+@strawberry.type(description="What the customer has used of a promotion so far.")
+class CustomerUsage:
+    points: float | None = field(description="upstream: currentPointsPerCustomer")
+    times: int | None = field(description="upstream: currentNumberOfTimesPerCustomer")
+    total_points_in_promotion: float | None = field(
+        description="upstream: currentTotalPointsInPromotion"
+    )
+
+
+@strawberry.type(description="One issue of the promotion to the customer under an enrolment.")
+class Issual:
+    id: ID = field(description="upstream: issualId")
+    issued_at: datetime | None = field(description="upstream: issualDate")
+    expires_at: datetime | None = field(description="upstream: issualExpiryDate")
+    event_log_id: ID | None = field(description="upstream: issualEventLogId")
+    redeemed_count: int = field(description="How often this issual was redeemed.")
+
+
+@strawberry.type(
+    description="One enrolment of the customer in a promotion, with what was issued under it."
+)
+class Timeline:
+    enrollment_id: ID = field(description="The enrolment's upstream id.")
+    enrolled_at: datetime | None = field(description="upstream: enrollmentDate")
+    expires_at: datetime | None = field(description="upstream: enrollmentExpiryDate")
+    enroll_event_log_id: ID | None = field(description="The event log entry of the enrolment.")
+    issuals: list[Issual] = field(description="upstream: issuedDetails")
+
+    @classmethod
+    def from_record(cls, timeline: records.Timeline) -> Timeline:
+        return cls(
+            enrollment_id=ID(timeline.enrollment_id),
+            enrolled_at=timeline.enrolled_at,
+            expires_at=timeline.expires_at,
+            enroll_event_log_id=_id(timeline.enroll_event_log_id),
+            issuals=[
+                Issual(
+                    id=ID(i.id),
+                    issued_at=i.issued_at,
+                    expires_at=i.expires_at,
+                    event_log_id=_id(i.event_log_id),
+                    redeemed_count=i.redeemed_count,
+                )
+                for i in timeline.issuals
+            ],
+        )
+
+
+@strawberry.type(description="A promotion as one customer sees it.")
+class CustomerPromotion:
+    promotion_id: ID = field(description="The promotion's upstream id.")
+    program_id: ID = field(description="The loyalty program the promotion belongs to.")
+    name: str = field(description="upstream: promotionName")
+    description: str | None = field(description="The promotion's description.")
+    identifier: str | None = field(description="upstream: identifier (a UUID or a slug)")
+    active: bool = field(description="Whether the promotion is active.")
+    start_date: datetime | None = field(description="When the promotion starts.")
+    end_date: datetime | None = field(description="When the promotion ends.")
+    event_name: str | None = field(description="The event the promotion listens to.")
+    type: PromotionType | None = field(
+        description="Null when the upstream sends a type this schema does not know. "
+        "upstream: pointsOfferType"
+    )
+    metadata: list[PromotionMetadata] = field(description="upstream: promotionMetadata")
+    limits: PromotionLimits | None = field(description="The legacy limits object.")
+    usage: CustomerUsage | None = field(description="upstream: customerUsage")
+    restrictions: list[Restriction] = field(
+        description="Kinds in the order ISSUAL, EARN, REDEMPTION, and within a kind in "
+        "upstream\norder. upstream: promotionRestriction.*"
+    )
+    timelines: list[Timeline] = field(description="upstream: customerPromotionTimelines")
+    record: Private[records.CustomerPromotion]
+
+    @field(
+        description="The full promotion (rulesets and all), loaded by id through the "
+        "batched,\nper-request-deduplicated and cross-request-cached loader.\nNull, with "
+        "an error, when that load fails; the rest of the customer stays."
+    )
+    async def promotion(self, info: Info) -> Promotion | None:
+        found = await resolvers.customers.promotion_details(info.context, self.record)
+        return Promotion.from_record(found)
+
+    @classmethod
+    def from_record(cls, promotion: records.CustomerPromotion) -> CustomerPromotion:
+        usage = promotion.usage
+        return cls(
+            promotion_id=ID(promotion.promotion_id),
+            program_id=ID(promotion.program_id),
+            name=promotion.name,
+            description=promotion.description,
+            identifier=promotion.identifier,
+            active=promotion.active,
+            start_date=promotion.start_date,
+            end_date=promotion.end_date,
+            event_name=promotion.event_name,
+            type=promotion.type,
+            metadata=[
+                PromotionMetadata(key=m.key, value=m.value, brand_defined=m.brand_defined)
+                for m in promotion.metadata
+            ],
+            limits=PromotionLimits.from_record(promotion.limits),
+            usage=None
+            if usage is None
+            else CustomerUsage(
+                points=usage.points,
+                times=usage.times,
+                total_points_in_promotion=usage.total_points_in_promotion,
+            ),
+            restrictions=[Restriction.from_record(r) for r in promotion.restrictions],
+            timelines=[Timeline.from_record(t) for t in promotion.timelines],
+            record=promotion,
+        )
+
+
+@strawberry.type(description="A customer's promotion and its cursor.")
+class CustomerPromotionEdge:
+    cursor: str = field(description="Pass as `after` to continue after this promotion.")
+    node: CustomerPromotion = field(description="The customer's promotion.")
+
+
+@strawberry.type(description="A page of one customer's promotions.")
+class CustomerPromotionConnection:
+    total_count: int = field(description="upstream: pageDetails.totalEntries")
+    nodes: list[CustomerPromotion] = field(description="The page's promotions, in upstream order.")
+    window: Private[Window[records.CustomerPromotion]]
+
+    @field(description="Where this page stands.")
+    def page_info(self) -> PageInfo:
+        return PageInfo.of(resolvers.customers.CONNECTION, self.window)
+
+    @field(description="The page's promotions with their cursors.")
+    def edges(self) -> list[CustomerPromotionEdge]:
+        start = self.window.start
+        return [
+            CustomerPromotionEdge(
+                cursor=encode_cursor(resolvers.customers.CONNECTION, start + i), node=node
+            )
+            for i, node in enumerate(self.nodes)
+        ]
+
+
+@strawberry.type(description="A loyalty customer, found by one identifier.")
+class Customer:
+    id: ID = field(description="upstream: customerId")
+    warnings: list[Json] = field(description="Warnings the upstream attached to the lookup.")
+    identity: Private[CustomerIdentity]
+
+    @field(
+        description="The customer's promotions with usage, restrictions and timelines.\n"
+        "`first` is 0..100. `type` maps to the upstream promotionType filter\n"
+        "(LOYALTY = DIRECT_ISSUE, LOYALTY_EARNING = ENROL_AND_ISSUE)."
+    )
+    async def promotions(
+        self,
+        info: Info,
+        status: CustomerPromotionStatus | None = ABSENT,
+        type: PromotionType | None = ABSENT,
+        source_type: PromotionSourceType | None = ABSENT,
+        program_ids: list[ID] | None = ABSENT,
+        fetch_all_usage: bool | None = False,
+        first: int | None = 20,
+        after: str | None = ABSENT,
+    ) -> CustomerPromotionConnection:
+        query = resolvers.customers.promotions_query(
+            self.identity,
+            status=given(status),
+            type=given(type),
+            source_type=given(source_type),
+            program_ids=given(program_ids),
+            fetch_all_usage=fetch_all_usage,
+            first=first,
+            after=given(after),
+        )
+        window = await resolvers.customers.promotions(info.context, query)
+        return CustomerPromotionConnection(
+            total_count=window.total_count,
+            nodes=[CustomerPromotion.from_record(p) for p in window.items],
+            window=window,
+        )
+
+    @classmethod
+    def from_record(cls, page: records.CustomerPage, identity: CustomerIdentity) -> Customer:
+        return cls(
+            id=ID(page.customer_id),
+            warnings=[Json(w) for w in page.warnings],
+            identity=identity,
+        )
+
+
+def selected_promotions(info: Info, identity: CustomerIdentity) -> list[CustomerPromotionsQuery]:
+    """The lookups the `promotions` selections under this `customer` field will need.
+
+    Walks the selection (through fragments, each once) with graphql-core's own
+    argument coercion, so the lookups equal those `Customer.promotions` builds.
+    Selections skipped by @skip/@include, and those whose arguments will fail
+    (they report their own error), are left out.
+    """
+    raw = info._raw_info
+    customer_type = raw.schema.get_type("Customer")
+    assert isinstance(customer_type, GraphQLObjectType)
+    definition = customer_type.fields["promotions"]
+    lookups: list[CustomerPromotionsQuery] = []
+    seen_fragments: set[str] = set()
+
+    def visit(selections: Iterable[SelectionNode]) -> None:
+        for node in selections:
+            if not _included(node, raw.variable_values):
+                continue
+            if isinstance(node, FieldNode):
+                if node.name.value == "promotions":
+                    add(get_argument_values(definition, node, raw.variable_values))
+            elif isinstance(node, InlineFragmentNode):
+                visit(node.selection_set.selections)
+            elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen_fragments:
+                seen_fragments.add(node.name.value)
+                fragment = raw.fragments.get(node.name.value)
+                if fragment is not None:
+                    visit(fragment.selection_set.selections)
+
+    def add(arguments: dict[str, Any]) -> None:
+        try:
+            lookup = resolvers.customers.promotions_query(
+                identity,
+                status=arguments.get("status"),
+                type=arguments.get("type"),
+                source_type=arguments.get("sourceType"),
+                program_ids=arguments.get("programIds"),
+                fetch_all_usage=arguments.get("fetchAllUsage"),
+                first=arguments.get("first"),
+                after=arguments.get("after"),
+            )
+        except BadUserInput:
+            return
+        if lookup not in lookups:
+            lookups.append(lookup)
+
+    for field_node in raw.field_nodes:
+        if field_node.selection_set is not None:
+            visit(field_node.selection_set.selections)
+    return lookups
+
+
+def _included(node: SelectionNode, variables: VariableValues) -> bool:
+    skip = get_directive_values(GraphQLSkipDirective, node, variables)
+    if skip is not None and skip.get("if") is True:
+        return False
+    include = get_directive_values(GraphQLIncludeDirective, node, variables)
+    return include is None or include.get("if") is not False
+
+
+def _id(value: str | None) -> ID | None:
+    return None if value is None else ID(value)

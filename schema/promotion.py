@@ -1,0 +1,432 @@
+"""Promotions with their limits, restrictions and reward rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import ID, Private
+
+import resolvers.promotions
+from gateway.context import RequestContext
+from gateway.pagination import Window, encode_cursor
+from gateway.upstream import records
+from schema.enums import (
+    ExpiryBasis,
+    LimitScope,
+    PeriodUnit,
+    PromotionLevel,
+    PromotionStatus,
+    PromotionType,
+    RestrictionKind,
+    RestrictionType,
+)
+from schema.pagination import PageInfo
+from schema.scalars import Json
+
+Info = strawberry.Info[RequestContext, None]
+field = strawberry.field
+
+
+@strawberry.type(
+    description="The legacy limits object, numbers as the upstream sends them "
+    "(0 or -1 mean no limit there)."
+)
+class PromotionLimits:
+    max_points_per_event: float | None = field(
+        description="upstream: maxPointsPerEvent or totalPointsPerEventLimit"
+    )
+    points_per_customer: float | None = field(
+        description="Most points one customer may earn. upstream: pointsPerCustomer"
+    )
+    times_per_customer: int | None = field(
+        description="upstream: numberOfTimesPerCustomer / numberOFTimesPerCustomer"
+    )
+    total_points_in_promotion: float | None = field(
+        description="Most points across all customers. upstream: totalPointsInPromotion"
+    )
+
+    @classmethod
+    def from_record(cls, limits: records.Limits | None) -> PromotionLimits | None:
+        if limits is None:
+            return None
+        return cls(
+            max_points_per_event=limits.max_points_per_event,
+            points_per_customer=limits.points_per_customer,
+            times_per_customer=limits.times_per_customer,
+            total_points_in_promotion=limits.total_points_in_promotion,
+        )
+
+
+@strawberry.type(description="The moving window of a period-based restriction.")
+class RestrictionPeriod:
+    window: str = field(description="upstream: periodType, e.g. MOVING_WINDOW")
+    unit: PeriodUnit = field(description="How long the window is. upstream: periodUnit")
+
+
+@strawberry.type(description="One limit on issuing, earning, redeeming, or when it expires.")
+class Restriction:
+    kind: RestrictionKind = field(description="Which group of restrictions this one belongs to.")
+    name: str = field(
+        description="upstream: name (promotion views) or kpi (customer view), "
+        "e.g. MAX_NUMBER_OF_ISSUALS_PER_CUSTOMER, NUMBER_OF_POINTS"
+    )
+    limit: float | None = field(
+        description="Null when unlimited (the upstream says -1). For EXPIRY: days. "
+        "upstream: value / maxLimit"
+    )
+    used: float | None = field(
+        description="The customer's usage so far; customer view only. "
+        "upstream: currentCustomerUsage"
+    )
+    scope: LimitScope | None = field(description="upstream: limitOn")
+    period: RestrictionPeriod | None = field(
+        description="Null unless the restriction is PERIOD_BASED."
+    )
+    type: RestrictionType | None = field(
+        description="PERIOD_BASED or NON_PERIOD_BASED; null for EXPIRY. upstream: type"
+    )
+    expiry_basis: ExpiryBasis | None = field(
+        description="For EXPIRY only: counted from the promotion's dates or a custom "
+        "number of days. upstream: type"
+    )
+
+    @classmethod
+    def from_record(cls, restriction: records.Restriction) -> Restriction:
+        period = restriction.period
+        return cls(
+            kind=restriction.kind,
+            name=restriction.name,
+            limit=restriction.limit,
+            used=restriction.used,
+            scope=restriction.scope,
+            period=None
+            if period is None
+            else RestrictionPeriod(window=period.window, unit=period.unit),
+            type=restriction.restriction_type,
+            expiry_basis=restriction.expiry_basis,
+        )
+
+
+@strawberry.type(description="One action a rule takes when its expression holds.")
+class RuleAction:
+    id: ID = field(description="The action's upstream id.")
+    name: str = field(description="upstream: actionName, e.g. PE_ISSUE_VOUCHER_ACTION")
+    description: str | None = field(description="What the action gives, in words.")
+    case: str = field(description='The caseToActions key the action hangs under, e.g. "true".')
+    properties: Json | None = field(description="upstream: mandatoryPropertiesValues")
+    complex_properties: Json | None = field(
+        description="upstream: mandatoryComplexPropertiesValues"
+    )
+    action_class: str | None = field(description="The engine's implementation class.")
+
+    @classmethod
+    def from_record(cls, action: records.RuleAction) -> RuleAction:
+        return cls(
+            id=ID(action.id),
+            name=action.name,
+            description=action.description,
+            case=action.case,
+            properties=Json(action.properties),
+            complex_properties=Json(action.complex_properties),
+            action_class=action.action_class,
+        )
+
+
+@strawberry.type(description="A filter that decides which events a ruleset or rule sees.")
+class RuleFilter:
+    id: ID = field(description="The filter's upstream id.")
+    name: str = field(description="The filter's name, e.g. LoyaltyType, EventSource.")
+    is_include: bool | None = field(
+        description="True to include matching events, false to exclude."
+    )
+    values: Json | None = field(description="upstream: propertyToValues")
+    class_name: str | None = field(description="The engine's implementation class.")
+    org_id: ID | None = field(description="upstream: orgID")
+    rule_id: ID | None = field(description="upstream: ruleID (-1 when the filter is on a ruleset)")
+
+    @classmethod
+    def from_record(cls, found: records.RuleFilter) -> RuleFilter:
+        return cls(
+            id=ID(found.id),
+            name=found.name,
+            is_include=found.is_include,
+            values=Json(found.values),
+            class_name=found.class_name,
+            org_id=_id(found.org_id),
+            rule_id=_id(found.rule_id),
+        )
+
+
+@strawberry.type(description="One reward rule: an expression and the actions taken when it holds.")
+class Rule:
+    id: ID = field(description="The rule's upstream id.")
+    name: str | None = field(description="The rule's name.")
+    description: str | None = field(description="The rule's description.")
+    expression: str | None = field(description="upstream: exp")
+    expression_json: str | None = field(
+        description="The expression as JSON text. upstream: expJSON"
+    )
+    json_type: str | None = field(description="upstream: jsonType")
+    expression_data_type: str | None = field(description="upstream: expDataType")
+    is_active: bool = field(description="Whether the rule is active.")
+    priority: int | None = field(description="The rule's priority (-1: none).")
+    start_date: datetime | None = field(description="When the rule starts applying.")
+    end_date: datetime | None = field(description="When the rule stops applying.")
+    created_on: datetime | None = field(description="When the rule was created.")
+    created_by: ID | None = field(description="Who created the rule.")
+    modified_on: datetime | None = field(description="When the rule was last modified.")
+    modified_by: ID | None = field(description="Who last modified the rule.")
+    rule_scope: str | None = field(
+        description="Where the rule runs, e.g. SERVER. upstream: ruleScope"
+    )
+    ruleset_id: ID | None = field(description="upstream: ruleSetId")
+    updated_via_new_ui: bool | None = field(
+        name="updatedViaNewUI", description="Whether the rule was last edited in the new UI."
+    )
+    actions: list[RuleAction] = field(
+        description="Flattened from upstream caseToActions, in order."
+    )
+    filters: list[RuleFilter] = field(description="upstream: filterInfo of the rule")
+
+    @classmethod
+    def from_record(cls, rule: records.Rule) -> Rule:
+        return cls(
+            id=ID(rule.id),
+            name=rule.name,
+            description=rule.description,
+            expression=rule.expression,
+            expression_json=rule.expression_json,
+            json_type=rule.json_type,
+            expression_data_type=rule.expression_data_type,
+            is_active=rule.is_active,
+            priority=rule.priority,
+            start_date=rule.start_date,
+            end_date=rule.end_date,
+            created_on=rule.created_on,
+            created_by=_id(rule.created_by),
+            modified_on=rule.modified_on,
+            modified_by=_id(rule.modified_by),
+            rule_scope=rule.rule_scope,
+            ruleset_id=_id(rule.ruleset_id),
+            updated_via_new_ui=rule.updated_via_new_ui,
+            actions=[RuleAction.from_record(a) for a in rule.actions],
+            filters=[RuleFilter.from_record(f) for f in rule.filters],
+        )
+
+
+@strawberry.type(description="A set of reward rules of a promotion. upstream: rulesetInfos[]")
+class Ruleset:
+    id: ID = field(description="The ruleset's upstream id.")
+    name: str | None = field(description="The ruleset's name.")
+    description: str | None = field(description="The ruleset's description.")
+    scope: str | None = field(description="upstream: ruleScope")
+    start_date: datetime | None = field(description="When the ruleset starts applying.")
+    end_date: datetime | None = field(description="When the ruleset stops applying.")
+    rules: list[Rule] = field(description="The ruleset's rules, in upstream order.")
+    filters: list[RuleFilter] = field(description="upstream: filterInfo")
+    org_name: str | None = field(description="The name of the organisation owning the ruleset.")
+    org_id: ID | None = field(description="upstream: orgID")
+    context_id: ID | None = field(description="upstream: contextID (the program's id)")
+    context_type: str | None = field(description="What the ruleset hangs on, e.g. program.")
+    package_name: str | None = field(description="upstream: packageName")
+    event_type: str | None = field(description="upstream: eventType")
+    capping_info: Json | None = field(description="Capping of the ruleset. upstream: cappingInfo")
+    created_on: datetime | None = field(description="When the ruleset was created.")
+    created_by: ID | None = field(description="Who created the ruleset.")
+    modified_on: datetime | None = field(description="When the ruleset was last modified.")
+    modified_by: ID | None = field(description="Who last modified the ruleset.")
+    updated_via_new_ui: bool | None = field(
+        name="updatedViaNewUI", description="Whether the ruleset was last edited in the new UI."
+    )
+    private: bool | None = field(description="Whether the ruleset is private.")
+
+    @classmethod
+    def from_record(cls, ruleset: records.Ruleset) -> Ruleset:
+        return cls(
+            id=ID(ruleset.id),
+            name=ruleset.name,
+            description=ruleset.description,
+            scope=ruleset.scope,
+            start_date=ruleset.start_date,
+            end_date=ruleset.end_date,
+            rules=[Rule.from_record(r) for r in ruleset.rules],
+            filters=[RuleFilter.from_record(f) for f in ruleset.filters],
+            org_name=ruleset.org_name,
+            org_id=_id(ruleset.org_id),
+            context_id=_id(ruleset.context_id),
+            context_type=ruleset.context_type,
+            package_name=ruleset.package_name,
+            event_type=ruleset.event_type,
+            capping_info=Json(ruleset.capping_info),
+            created_on=ruleset.created_on,
+            created_by=_id(ruleset.created_by),
+            modified_on=ruleset.modified_on,
+            modified_by=_id(ruleset.modified_by),
+            updated_via_new_ui=ruleset.updated_via_new_ui,
+            private=ruleset.private,
+        )
+
+
+@strawberry.type(
+    description="A loyalty promotion: its dates, status, limits, restrictions and rules."
+)
+class Promotion:
+    id: ID = field(description="The promotion's upstream id.")
+    program_id: ID = field(description="The loyalty program the promotion belongs to.")
+    program_name: str | None = field(description="The program's name.")
+    name: str = field(description="The promotion's name.")
+    description: str | None = field(description="The promotion's description.")
+    identifier: str | None = field(description="upstream: identifier (a UUID or a slug)")
+    status: PromotionStatus | None = field(
+        description="Null when the upstream sends a status this schema does not know."
+    )
+    type: PromotionType | None = field(
+        description="Null when the upstream sends a type this schema does not know."
+    )
+    active: bool = field(description="upstream: isActive")
+    start_date: datetime | None = field(description="When the promotion starts.")
+    end_date: datetime | None = field(description="When the promotion ends.")
+    last_updated_at: datetime | None = field(description="upstream: lastUpdateDate")
+    last_updated_by: ID | None = field(description="Who last updated the promotion.")
+    event_name: str | None = field(
+        description="The event the promotion listens to, e.g. TRANSACTIONADD."
+    )
+    event_sub_type_name: str | None = field(
+        description="The generic event's sub-type, when there is one. upstream: eventSubTypeName"
+    )
+    limits: PromotionLimits | None = field(
+        description="Null where the upstream view carries no limits object (the list endpoint)."
+    )
+    restrictions: list[Restriction] = field(
+        description="Every restriction of every kind, flattened: kinds in the order ISSUAL, "
+        "EARN,\nREDEMPTION, EXPIRY, and within a kind in upstream order.\n"
+        "upstream: promotionRestrictions.restrictions.*"
+    )
+    is_stackable: bool | None = field(description="Whether the promotion stacks with others.")
+    is_exclusive: bool | None = field(description="Whether the promotion excludes others.")
+    is_always_apply: bool | None = field(description="Whether the promotion always applies.")
+    is_considered_for_ranking: bool | None = field(
+        description="Whether the promotion takes part in ranking."
+    )
+    allocate_points_on: str | None = field(
+        description="What points are allocated on, by event type, e.g. BILL. By-id view only."
+    )
+    use_proportions: bool | None = field(
+        description="Whether proportions are used. By-id view only."
+    )
+    loyalty_earning_type: str | None = field(
+        description="upstream: loyaltyEarningType (documented as not in use)"
+    )
+    expiry_reminder: Json | None = field(description="The expiry reminder settings.")
+    start_rule_identifier: str | None = field(
+        description="The ruleset that defines the reward conditions. List view only."
+    )
+    level: PromotionLevel | None = field(
+        description="Transaction- or customer-level. upstream: promotionType (list view only)"
+    )
+    scope: str | None = field(description="The promotion's scope.")
+    capping_status: bool | None = field(
+        description="Whether reward capping is on; null without a fixed-window calendar."
+    )
+    target_group_ids: list[ID] | None = field(description="upstream: targetGroupIds")
+    target_rule_ids: list[ID] | None = field(description="upstream: targetRuleIds")
+    linked_target_groups: Json | None = field(
+        description="upstream: linkedTargetGroupVsTargetRuleIdMap"
+    )
+    skip_earned_date_check_on_redeem: bool | None = field(
+        description="Whether redemption skips the earned-date check."
+    )
+    record: Private[records.Promotion]
+
+    @field(
+        description="The reward rules. Only the get-by-id endpoint carries them: on a "
+        "promotion\nthat came from a list, this resolves through the batched, cached "
+        "by-id loader.\nNull, with an error, when that load fails; the rest of the "
+        "promotion and its\nsiblings stay. upstream: rulesetInfos"
+    )
+    async def rulesets(self, info: Info) -> list[Ruleset] | None:
+        found = await resolvers.promotions.rulesets(info.context, self.record)
+        return [Ruleset.from_record(r) for r in found]
+
+    @classmethod
+    def from_record(cls, promotion: records.Promotion) -> Promotion:
+        return cls(
+            id=ID(promotion.id),
+            program_id=ID(promotion.program_id),
+            program_name=promotion.program_name,
+            name=promotion.name,
+            description=promotion.description,
+            identifier=promotion.identifier,
+            status=promotion.status,
+            type=promotion.type,
+            active=promotion.active,
+            start_date=promotion.start_date,
+            end_date=promotion.end_date,
+            last_updated_at=promotion.last_updated_at,
+            last_updated_by=_id(promotion.last_updated_by),
+            event_name=promotion.event_name,
+            event_sub_type_name=promotion.event_sub_type_name,
+            limits=PromotionLimits.from_record(promotion.limits),
+            restrictions=[Restriction.from_record(r) for r in promotion.restrictions],
+            is_stackable=promotion.is_stackable,
+            is_exclusive=promotion.is_exclusive,
+            is_always_apply=promotion.is_always_apply,
+            is_considered_for_ranking=promotion.is_considered_for_ranking,
+            allocate_points_on=promotion.allocate_points_on,
+            use_proportions=promotion.use_proportions,
+            loyalty_earning_type=promotion.loyalty_earning_type,
+            expiry_reminder=Json(promotion.expiry_reminder),
+            start_rule_identifier=promotion.start_rule_identifier,
+            level=promotion.level,
+            scope=promotion.scope,
+            capping_status=promotion.capping_status,
+            target_group_ids=_ids(promotion.target_group_ids),
+            target_rule_ids=_ids(promotion.target_rule_ids),
+            linked_target_groups=Json(promotion.linked_target_groups),
+            skip_earned_date_check_on_redeem=promotion.skip_earned_date_check_on_redeem,
+            record=promotion,
+        )
+
+
+def _id(value: str | None) -> ID | None:
+    return None if value is None else ID(value)
+
+
+def _ids(values: tuple[str, ...] | None) -> list[ID] | None:
+    return None if values is None else [ID(v) for v in values]
+
+
+@strawberry.type(description="A promotion and its cursor.")
+class PromotionEdge:
+    cursor: str = field(description="Pass as `after` to continue after this promotion.")
+    node: Promotion = field(description="The promotion.")
+
+
+@strawberry.type(description="A page of the org's promotions.")
+class PromotionConnection:
+    total_count: int = field(description="upstream: pageDetails.totalEntries")
+    nodes: list[Promotion] = field(description="The page's promotions, in upstream order.")
+    window: Private[Window[records.Promotion]]
+
+    @field(description="Where this page stands.")
+    def page_info(self) -> PageInfo:
+        return PageInfo.of(resolvers.promotions.CONNECTION, self.window)
+
+    @field(description="The page's promotions with their cursors.")
+    def edges(self) -> list[PromotionEdge]:
+        start = self.window.start
+        return [
+            PromotionEdge(
+                cursor=encode_cursor(resolvers.promotions.CONNECTION, start + i), node=node
+            )
+            for i, node in enumerate(self.nodes)
+        ]
+
+    @classmethod
+    def from_window(cls, window: Window[records.Promotion]) -> PromotionConnection:
+        return cls(
+            total_count=window.total_count,
+            nodes=[Promotion.from_record(p) for p in window.items],
+            window=window,
+        )

@@ -1,0 +1,59 @@
+"""The contract's custom scalars: DateTime (RFC 3339, always UTC) and JSON."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import NewType
+
+import strawberry
+from strawberry.types.scalar import ScalarDefinition
+
+Json = NewType("Json", object)
+
+
+def serialize_datetime(value: datetime) -> str:
+    """RFC 3339 in UTC with a Z; milliseconds only when there are some."""
+    moment = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_datetime(value: object) -> datetime:
+    """An RFC 3339 date-time from a client; a value with no zone is taken as UTC."""
+    if not isinstance(value, str) or "T" not in value.upper():
+        raise ValueError("DateTime must be an RFC 3339 string such as 2024-04-10T00:00:00Z")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(
+            "DateTime must be an RFC 3339 string such as 2024-04-10T00:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+DATETIME: ScalarDefinition = strawberry.scalar(
+    name="DateTime",
+    description=(
+        "An instant in time, RFC 3339 / ISO 8601, always in UTC, e.g. 2024-04-10T00:00:00Z.\n"
+        "Upstream values are read from every form the vendor sends (with or without\n"
+        "seconds or milliseconds, with a zone offset, or epoch milliseconds); a value\n"
+        "with no zone is taken as UTC."
+    ),
+    serialize=serialize_datetime,
+    parse_value=parse_datetime,
+)
+
+JSON: ScalarDefinition = strawberry.scalar(
+    name="JSON",
+    description=(
+        "Any JSON value. Used only where the upstream itself is free-form "
+        "(rule action properties, filter values)."
+    ),
+    serialize=lambda value: value,
+    parse_value=lambda value: value,
+)
+
+SCALARS: dict[object, ScalarDefinition] = {datetime: DATETIME, Json: JSON}

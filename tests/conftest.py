@@ -1,0 +1,97 @@
+"""Fixtures: the sandbox upstream on a loopback port, and gateways in front of it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from sandbox import DEMO_AUTHORIZATION
+from sandbox.server import RunningSandbox, serve_in_thread
+
+
+@pytest.fixture(scope="session")
+def running_sandbox() -> Iterator[RunningSandbox]:
+    running = serve_in_thread()
+    yield running
+    running.stop()
+
+
+@dataclass
+class SandboxAdmin:
+    """The sandbox's admin API, over real HTTP."""
+
+    url: str
+
+    def faults(self, **spec: Any) -> None:
+        httpx.post(f"{self.url}/__sandbox/faults", json=spec).raise_for_status()
+
+    def stats(self) -> dict[str, Any]:
+        stats: dict[str, Any] = httpx.get(f"{self.url}/__sandbox/stats").json()
+        return stats
+
+    def calls(self, endpoint: str) -> int:
+        count: int = self.stats()["calls"].get(endpoint, 0)
+        return count
+
+    def reset(self) -> None:
+        httpx.post(f"{self.url}/__sandbox/reset").raise_for_status()
+
+
+@pytest.fixture
+def sandbox(running_sandbox: RunningSandbox) -> SandboxAdmin:
+    admin = SandboxAdmin(running_sandbox.url)
+    admin.reset()
+    return admin
+
+
+@dataclass
+class GatewayClient:
+    http: httpx.AsyncClient
+
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        authorization: str | None = DEMO_AUTHORIZATION,
+    ) -> httpx.Response:
+        headers = {"Authorization": authorization} if authorization else {}
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+
+    async def query(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        authorization: str | None = DEMO_AUTHORIZATION,
+    ) -> dict[str, Any]:
+        response = await self.post(query, variables, authorization=authorization)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+def settings_for(url: str, **changes: Any) -> Settings:
+    return Settings(upstream_url=url, upstream_timeout_s=5.0, **changes)
+
+
+@pytest.fixture
+def gateway_settings(sandbox: SandboxAdmin) -> Settings:
+    return settings_for(sandbox.url)
+
+
+@pytest.fixture
+async def gateway(gateway_settings: Settings) -> AsyncIterator[GatewayClient]:
+    app = create_app(gateway_settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+            yield GatewayClient(http)
