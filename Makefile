@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run sandbox check test format clean
+.PHONY: install run sandbox check test format clean schema.graphql
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,6 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+schema.graphql: $(STAMP) $(wildcard schema/*.py)
+	$(BIN)/python -c "from schema import served_sdl; open('schema.graphql', 'w').write(served_sdl())"

@@ -66,7 +66,8 @@ def start_sandbox(port: int) -> str:
     url = f"http://127.0.0.1:{port}"
     if _answers(url):
         return url
-    child = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port)])
+    command = [sys.executable, "-m", "sandbox", "--port", str(port), "--exit-with-parent"]
+    child = subprocess.Popen(command)
     atexit.register(child.terminate)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:

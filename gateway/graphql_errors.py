@@ -34,21 +34,23 @@ class ErrorCodes(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         self._phase = "validate"
         yield
+
+    def on_execute(self) -> Iterator[None]:
         self._phase = "execute"
+        yield
 
 
 def coded(error: GraphQLError, phase: str) -> GraphQLError:
     original = error.original_error
     if isinstance(original, GatewayError):
         return _with_extensions(error, original.message, original.extensions)
-    if original is None:
-        if phase == "parse":
-            code = "GRAPHQL_PARSE_FAILED"
-        elif phase == "validate":
-            code = "GRAPHQL_VALIDATION_FAILED"
-        else:
-            code = "BAD_USER_INPUT"
-        return _with_extensions(error, error.message, {"code": code})
+    if phase == "parse":
+        return _with_extensions(error, error.message, {"code": "GRAPHQL_PARSE_FAILED"})
+    if phase == "validate":
+        return _with_extensions(error, error.message, {"code": "GRAPHQL_VALIDATION_FAILED"})
+    if error.path is None or original is None:
+        # Not a field's failure: the variables did not coerce.
+        return _with_extensions(error, error.message, {"code": "BAD_USER_INPUT"})
     logger.error("unexpected error at %s", ".".join(map(str, error.path or ())), exc_info=original)
     return _with_extensions(error, INTERNAL_MESSAGE, {"code": "INTERNAL"})
 

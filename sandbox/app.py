@@ -91,6 +91,7 @@ class Fault:
     """What to do instead of (or before) answering. `times`: how many calls, None for all."""
 
     status: int | None = None
+    code: int | None = None  # the vendor error code to answer with (in the `errors` envelope)
     body: str | None = None  # html | truncated | errors200 | wrongtypes | empty | huge
     hang_s: float = 0.0
     delay_ms: int = 0

@@ -18,7 +18,7 @@ KPI_BY_NAME = {
 def date_text(moment: datetime, form: str) -> str:
     """The vendor's several date spellings."""
     moment = moment.astimezone(UTC)
-    if form == "minutes":
+    if form == "minutes" and moment.second == 0:
         return moment.strftime("%Y-%m-%dT%H:%MZ")
     if form == "millis":
         return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")

@@ -241,16 +241,20 @@ def selected_promotions(info: Info, identity: CustomerIdentity) -> list[Customer
     customer_type = raw.schema.get_type("Customer")
     assert isinstance(customer_type, GraphQLObjectType)
     definition = customer_type.fields["promotions"]
+    # The resolve info carries the coerced values; the helpers want them wrapped.
+    given: Any = raw.variable_values
+    coerced: dict[str, Any] = getattr(given, "coerced", given)
+    variables = VariableValues(sources={}, coerced=coerced)
     lookups: list[CustomerPromotionsQuery] = []
     seen_fragments: set[str] = set()
 
     def visit(selections: Iterable[SelectionNode]) -> None:
         for node in selections:
-            if not _included(node, raw.variable_values):
+            if not _included(node, variables):
                 continue
             if isinstance(node, FieldNode):
                 if node.name.value == "promotions":
-                    add(get_argument_values(definition, node, raw.variable_values))
+                    add(get_argument_values(definition, node, variables))
             elif isinstance(node, InlineFragmentNode):
                 visit(node.selection_set.selections)
             elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen_fragments:

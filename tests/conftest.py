@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +81,8 @@ class GatewayClient:
 
 
 def settings_for(url: str, **changes: Any) -> Settings:
-    return Settings(upstream_url=url, upstream_timeout_s=5.0, **changes)
+    changes.setdefault("upstream_timeout_s", 5.0)
+    return Settings(upstream_url=url, **changes)
 
 
 @pytest.fixture
@@ -88,10 +90,17 @@ def gateway_settings(sandbox: SandboxAdmin) -> Settings:
     return settings_for(sandbox.url)
 
 
-@pytest.fixture
-async def gateway(gateway_settings: Settings) -> AsyncIterator[GatewayClient]:
-    app = create_app(gateway_settings)
+@asynccontextmanager
+async def gateway_for(settings: Settings) -> AsyncIterator[GatewayClient]:
+    """A gateway app with its lifespan running, called in-process over ASGI."""
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
             yield GatewayClient(http)
+
+
+@pytest.fixture
+async def gateway(gateway_settings: Settings) -> AsyncIterator[GatewayClient]:
+    async with gateway_for(gateway_settings) as client:
+        yield client
