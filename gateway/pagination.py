@@ -16,6 +16,7 @@ from gateway.errors import BadUserInput
 T = TypeVar("T")
 
 MAX_FIRST = 100
+DEFAULT_FIRST = 20
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,12 @@ from collections.abc import Iterable, Sequence
 
 from gateway.context import RequestContext
 from gateway.errors import BadUserInput
-from gateway.pagination import Window, check_first, start_after
+from gateway.pagination import DEFAULT_FIRST, Window, check_first, start_after
 from gateway.upstream import records
 from gateway.upstream.queries import CustomerIdentity, CustomerPromotionsQuery
 from resolvers.promotions import numeric_id
 
 CONNECTION = "customer-promotions"
-DEFAULT_FIRST = 20
 
 
 def identity(

@@ -12,7 +12,6 @@ from gateway.upstream import records
 from gateway.upstream.queries import PromotionFilter, PromotionPageQuery
 
 CONNECTION = "promotions"
-DEFAULT_FIRST = 20
 
 
 def numeric_id(argument: str, value: str) -> str:

@@ -9,6 +9,7 @@ from strawberry import ID
 
 import resolvers.customers
 import resolvers.promotions
+from gateway.pagination import DEFAULT_FIRST
 from gateway.upstream import records
 from schema.arguments import ABSENT, given
 from schema.customer import Customer, selected_promotions
@@ -70,7 +71,7 @@ class Query:
             start_date=given(wanted.start_date),
             end_date=given(wanted.end_date),
         )
-        count = resolvers.promotions.DEFAULT_FIRST if first is None else first
+        count = DEFAULT_FIRST if first is None else first
         window = await resolvers.promotions.promotions(info.context, found, count, given(after))
         return PromotionConnection.from_window(window)
 
