@@ -10,7 +10,6 @@ from strawberry.extensions import AddValidationRules
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from gateway.errors import GatewayError
 from gateway.graphql_errors import ErrorCodes
 from schema.query import Query
 from schema.scalars import SCALARS
@@ -39,4 +38,4 @@ def served_sdl() -> str:
     return build_schema().as_str() + "\n"
 
 
-__all__ = ["GatewayError", "build_schema", "served_sdl"]
+__all__ = ["build_schema", "served_sdl"]

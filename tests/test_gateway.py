@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from gateway.settings import Settings
-from sandbox import BRAND_B_AUTHORIZATION
-from tests.conftest import GatewayClient, SandboxAdmin, settings_for
+from sandbox import BRAND_B_AUTHORIZATION, DEMO_AUTHORIZATION
+from tests.conftest import GatewayClient, SandboxAdmin, gateway_for, settings_for
 from tests.queries import BIG_CUSTOMER, WALLET
 
 pytestmark = pytest.mark.integration
@@ -215,23 +215,18 @@ def slow_settings(sandbox: SandboxAdmin) -> Settings:
     return settings_for(sandbox.url, upstream_timeout_s=0.3)
 
 
-async def test_a_hung_upstream_is_upstream_timeout(
-    sandbox: SandboxAdmin, slow_settings: Settings
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param({"hang_s": 3}, id="hung"),
+        # Every chunk arrives in time; only a deadline over the whole body cuts it.
+        pytest.param({"drip_ms": 50}, id="slow-drip body"),
+    ],
+)
+async def test_a_late_upstream_is_upstream_timeout(
+    sandbox: SandboxAdmin, slow_settings: Settings, fault: dict[str, Any]
 ) -> None:
-    from tests.conftest import gateway_for
-
-    sandbox.faults(promotion={"57099": {"hang_s": 3}})
-    async with gateway_for(slow_settings) as gateway:
-        body = await gateway.query(FIND_PROMOTION % ("469", "57099"))
-    assert codes(body) == ["UPSTREAM_TIMEOUT"]
-
-
-async def test_a_slow_drip_body_is_cut_by_the_total_deadline(
-    sandbox: SandboxAdmin, slow_settings: Settings
-) -> None:
-    from tests.conftest import gateway_for
-
-    sandbox.faults(promotion={"57099": {"drip_ms": 50}})
+    sandbox.faults(promotion={"57099": fault})
     async with gateway_for(slow_settings) as gateway:
         body = await gateway.query(FIND_PROMOTION % ("469", "57099"))
     assert codes(body) == ["UPSTREAM_TIMEOUT"]
@@ -240,9 +235,6 @@ async def test_a_slow_drip_body_is_cut_by_the_total_deadline(
 async def test_the_default_credential_is_used_when_the_client_sends_none(
     sandbox: SandboxAdmin,
 ) -> None:
-    from sandbox import DEMO_AUTHORIZATION
-    from tests.conftest import gateway_for
-
     async with gateway_for(
         settings_for(sandbox.url, upstream_authorization=DEMO_AUTHORIZATION)
     ) as gateway:
