@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -15,8 +16,11 @@ from strawberry.asgi import GraphQL
 
 from gateway.context import RequestContext
 from gateway.credentials import Credential
+from gateway.deadline import Deadline
+from gateway.limits import RequestLimits
 from gateway.loaders import UpstreamCaches, build_loaders
 from gateway.settings import Settings, SettingsError
+from gateway.staleness import StaleLog
 from gateway.upstream.client import UpstreamClient
 from schema import build_schema
 
@@ -73,8 +77,18 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         settings = self._upstream.settings
         header = request.headers.get("authorization") or settings.upstream_authorization
         credential = Credential.from_header(header, secret=self._secret)
-        loaders = build_loaders(self._upstream.client, self._upstream.caches, credential, settings)
-        return RequestContext(credential=credential, loaders=loaders, settings=settings)
+        deadline = Deadline.after(settings.operation_timeout_s)
+        stale = StaleLog()
+        loaders = build_loaders(
+            self._upstream.client, self._upstream.caches, credential, settings, deadline, stale
+        )
+        return RequestContext(
+            credential=credential,
+            loaders=loaders,
+            settings=settings,
+            deadline=deadline,
+            stale=stale,
+        )
 
 
 def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
@@ -100,6 +114,13 @@ def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/", home),
+        ],
+        middleware=[
+            Middleware(
+                RequestLimits,
+                max_body_bytes=settings.max_request_bytes,
+                max_in_progress=settings.max_concurrent_requests,
+            )
         ],
         lifespan=lifespan,
     )

@@ -1,9 +1,13 @@
 """A cross-request cache of upstream results, with single-flight loading.
 
-Bounded in entries; each entry lives for the TTL or until its own deadline (say,
-the moment a promotion starts or ends), whichever comes first. Only successes
-are stored: a failed load is never cached. Concurrent misses on one key share
-one load. Keys are built by the caller and must be scoped by credential.
+Each entry is fresh for the TTL or until its own deadline (say, the moment a
+promotion starts or ends), whichever comes first. After that it is kept for a
+stale window: when the refresh fails because the upstream is failing (or the
+caller's time runs out first), the stale value is served instead, with its age.
+A fresh hit close to its expiry refreshes the entry in the background, so hot
+keys never wait. Bounded in entries and in bytes. Only successes are stored:
+a failed load is never cached. Concurrent misses on one key share one load.
+Keys are built by the caller and must be scoped by credential.
 """
 
 from __future__ import annotations
@@ -16,11 +20,16 @@ from typing import Any, Generic, TypeVar
 
 from cachetools import TLRUCache
 
+from gateway import errors
+from gateway.deadline import Deadline
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-# Given a value and the current time, the moment it must stop being served (or None).
-Deadline = Callable[[V, float], float | None]
+# Given a value and the current time, the moment it must stop being fresh (or None).
+FreshUntil = Callable[[V, float], float | None]
+# Loads a value by the given deadline.
+Load = Callable[[Deadline], Awaitable[V]]
 
 
 @dataclass(slots=True)
@@ -28,6 +37,23 @@ class CacheStats:
     hits: int = 0
     misses: int = 0
     joins: int = 0
+    stale: int = 0
+    refreshes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Served(Generic[V]):
+    value: V
+    # Seconds since the value was fetched, when it was served past its freshness.
+    stale_age_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry(Generic[V]):
+    value: V
+    stored_at: float
+    fresh_until: float
+    size: int
 
 
 class ResultCache(Generic[K, V]):
@@ -36,55 +62,119 @@ class ResultCache(Generic[K, V]):
         *,
         ttl_s: float,
         max_entries: int,
-        deadline: Deadline[V] | None = None,
+        max_bytes: int | None = None,
+        stale_s: float = 0.0,
+        refresh_ahead_s: float = 0.0,
+        refresh_budget_s: float = 10.0,
+        fresh_until: FreshUntil[V] | None = None,
+        weigh: Callable[[V], int] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._ttl_s = ttl_s
-        self._deadline = deadline
-        self._entries: TLRUCache[K, V] | None = None
+        self._stale_s = stale_s
+        self._refresh_ahead_s = min(refresh_ahead_s, ttl_s / 2)
+        self._refresh_budget_s = refresh_budget_s
+        self._fresh_until = fresh_until
+        self._weigh = weigh
+        self._max_entries = max_entries
+        self._clock = clock
+        self._entries: TLRUCache[K, _Entry[V]] | None = None
         if ttl_s > 0 and max_entries > 0:
-            self._entries = TLRUCache(maxsize=max_entries, ttu=self._expires_at, timer=clock)
+            self._entries = TLRUCache(
+                maxsize=max_bytes if weigh and max_bytes else max_entries,
+                ttu=self._expires_at,
+                timer=clock,
+                getsizeof=_entry_size if weigh and max_bytes else None,
+            )
         self._inflight: dict[K, asyncio.Future[V]] = {}
         self.stats = CacheStats()
 
     def __len__(self) -> int:
         return 0 if self._entries is None else len(self._entries)
 
-    def _expires_at(self, _key: K, value: V, now: float) -> float:
-        expires_at = now + self._ttl_s
-        own = self._deadline(value, now) if self._deadline else None
-        return expires_at if own is None else min(expires_at, own)
+    @property
+    def size(self) -> int:
+        """Entries, or bytes when the cache is bounded in bytes."""
+        return 0 if self._entries is None else int(self._entries.currsize)
 
-    async def get_or_load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
-        if self._entries is not None:
-            try:
-                value = self._entries[key]
-            except KeyError:
-                pass
-            else:
-                self.stats.hits += 1
-                return value
+    @property
+    def loading(self) -> int:
+        return len(self._inflight)
+
+    def _expires_at(self, _key: K, entry: _Entry[V], _now: float) -> float:
+        return entry.fresh_until + self._stale_s
+
+    async def get(self, key: K, load: Load[V], deadline: Deadline) -> Served[V]:
+        """The value for `key`: cached, loaded by `deadline`, or stale if the load fails."""
+        entry = self._entries.get(key) if self._entries is not None else None
+        now = self._clock()
+        if entry is not None and now < entry.fresh_until:
+            self.stats.hits += 1
+            if entry.fresh_until - now <= self._refresh_ahead_s and key not in self._inflight:
+                self.stats.refreshes += 1
+                self._start(key, load, Deadline.after(self._refresh_budget_s))
+            return Served(entry.value)
         pending = self._inflight.get(key)
         if pending is None:
             self.stats.misses += 1
-            pending = asyncio.ensure_future(self._load(key, load))
-            # Retrieve the outcome even if every waiter went away, so a failure is
-            # never reported as "exception was never retrieved".
-            pending.add_done_callback(consume_outcome)
-            self._inflight[key] = pending
+            pending = self._start(key, load, deadline)
         else:
             self.stats.joins += 1
-        # One waiter being cancelled must not cancel the load the others share.
-        return await asyncio.shield(pending)
-
-    async def _load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
         try:
-            value = await load()
-            if self._entries is not None:
-                self._entries[key] = value
+            # Each caller waits by its own deadline; one giving up (or being
+            # cancelled) does not cancel the load the others share.
+            async with asyncio.timeout_at(deadline.at):
+                return Served(await asyncio.shield(pending))
+        except TimeoutError:
+            if entry is not None:
+                return self._stale(entry)
+            raise errors.UpstreamTimeout(
+                "The operation's time budget ran out before the upstream answered."
+            ) from None
+        except errors.UPSTREAM_FAILURES:
+            if entry is not None:
+                return self._stale(entry)
+            raise
+
+    def _stale(self, entry: _Entry[V]) -> Served[V]:
+        self.stats.stale += 1
+        return Served(entry.value, round(self._clock() - entry.stored_at, 3))
+
+    def _start(self, key: K, load: Load[V], deadline: Deadline) -> asyncio.Future[V]:
+        pending = asyncio.ensure_future(self._load(key, load, deadline))
+        # Retrieve the outcome even if every waiter went away, so a failure is
+        # never reported as "exception was never retrieved".
+        pending.add_done_callback(consume_outcome)
+        self._inflight[key] = pending
+        return pending
+
+    async def _load(self, key: K, load: Load[V], deadline: Deadline) -> V:
+        try:
+            value = await load(deadline)
+            self._store(key, value)
             return value
         finally:
             del self._inflight[key]
+
+    def _store(self, key: K, value: V) -> None:
+        if self._entries is None:
+            return
+        now = self._clock()
+        fresh_until = now + self._ttl_s
+        own = self._fresh_until(value, now) if self._fresh_until else None
+        if own is not None:
+            fresh_until = min(fresh_until, own)
+        size = self._weigh(value) if self._weigh else 1
+        try:
+            self._entries[key] = _Entry(value, now, fresh_until, size)
+        except ValueError:  # larger than the whole cache: not kept
+            return
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem()
+
+
+def _entry_size(entry: _Entry[Any]) -> int:
+    return entry.size
 
 
 def consume_outcome(future: asyncio.Future[Any]) -> None:

@@ -1,12 +1,14 @@
-"""What every resolver gets: the caller's credential and this request's loaders."""
+"""What every resolver gets: the caller's credential, this request's loaders and budget."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from gateway.credentials import Credential
+from gateway.deadline import Deadline
 from gateway.loaders import Loaders
 from gateway.settings import Settings
+from gateway.staleness import StaleLog
 
 
 @dataclass(frozen=True)
@@ -14,3 +16,5 @@ class RequestContext:
     credential: Credential
     loaders: Loaders
     settings: Settings
+    deadline: Deadline
+    stale: StaleLog

@@ -73,3 +73,23 @@ class UpstreamUnavailable(GatewayError):
 
 class UpstreamBadResponse(GatewayError):
     code = "UPSTREAM_BAD_RESPONSE"
+
+
+class Overloaded(GatewayError):
+    """The gateway sheds work it cannot take on now; retry after `retryAfter` seconds."""
+
+    code = "OVERLOADED"
+
+
+class PayloadTooLarge(GatewayError):
+    code = "PAYLOAD_TOO_LARGE"
+
+
+# Failures of the upstream as a whole (not of the request): a stale copy may stand in.
+UPSTREAM_FAILURES: tuple[type[GatewayError], ...] = (
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    UpstreamBadResponse,
+    RateLimited,
+    Overloaded,
+)

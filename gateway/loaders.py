@@ -9,15 +9,18 @@ vendor has no batch endpoint), each key getting its own result or its own error.
 from __future__ import annotations
 
 import asyncio
+import pickle
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from aiodataloader import DataLoader
 
-from gateway.cache import ResultCache, consume_outcome
+from gateway.cache import FreshUntil, ResultCache, consume_outcome
 from gateway.credentials import Credential
+from gateway.deadline import Deadline
 from gateway.settings import Settings
+from gateway.staleness import StaleLog
 from gateway.upstream import records
 from gateway.upstream.client import UpstreamClient
 from gateway.upstream.queries import CustomerPromotionsQuery, PromotionPageQuery
@@ -43,21 +46,34 @@ def page_deadline(page: records.PromotionPage, now: float) -> float | None:
     return min((d for d in deadlines if d is not None), default=None)
 
 
+def approximate_size(record: object) -> int:
+    """Bytes a cached record stands for (its pickled size: cheap, once per store)."""
+    return len(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+
+
 class UpstreamCaches:
     """Process-wide caches of upstream results, keyed by credential fingerprint."""
 
     def __init__(self, settings: Settings) -> None:
-        self.promotions: ResultCache[tuple[str, str, str], records.Promotion] = ResultCache(
-            ttl_s=settings.cache_ttl_s,
-            max_entries=settings.cache_max_entries,
-            deadline=promotion_deadline,
+        self.promotions: ResultCache[tuple[str, str, str], records.Promotion] = _cache(
+            settings, promotion_deadline
         )
         self.promotion_pages: ResultCache[tuple[str, PromotionPageQuery], records.PromotionPage]
-        self.promotion_pages = ResultCache(
-            ttl_s=settings.cache_ttl_s,
-            max_entries=settings.cache_max_entries,
-            deadline=page_deadline,
-        )
+        self.promotion_pages = _cache(settings, page_deadline)
+
+
+def _cache(settings: Settings, fresh_until: FreshUntil[V]) -> ResultCache[K, V]:
+    return ResultCache(
+        ttl_s=settings.cache_ttl_s,
+        max_entries=settings.cache_max_entries,
+        # The two caches share the byte budget.
+        max_bytes=settings.cache_max_bytes // 2,
+        stale_s=settings.stale_if_error_s,
+        refresh_ahead_s=settings.cache_refresh_ahead_s,
+        refresh_budget_s=settings.operation_timeout_s,
+        fresh_until=fresh_until,
+        weigh=approximate_size,
+    )
 
 
 class Loader(DataLoader[K, V]):
@@ -98,24 +114,39 @@ class Loaders:
 
 
 def build_loaders(
-    client: UpstreamClient, caches: UpstreamCaches, credential: Credential, settings: Settings
+    client: UpstreamClient,
+    caches: UpstreamCaches,
+    credential: Credential,
+    settings: Settings,
+    deadline: Deadline,
+    stale: StaleLog,
 ) -> Loaders:
+    """This request's loaders: every call they make ends by the operation's `deadline`."""
     scope = credential.fingerprint
 
     async def promotion(key: PromotionKey) -> records.Promotion:
         program_id, promotion_id = key
-        return await caches.promotions.get_or_load(
-            (scope, program_id, promotion_id),
-            lambda: client.promotion(credential, program_id, promotion_id),
-        )
+
+        def load(by: Deadline) -> Awaitable[records.Promotion]:
+            return client.promotion(credential, program_id, promotion_id, by)
+
+        served = await caches.promotions.get((scope, program_id, promotion_id), load, deadline)
+        if served.stale_age_s is not None:
+            stale.add(served.value, served.stale_age_s)
+        return served.value
 
     async def promotion_page(query: PromotionPageQuery) -> records.PromotionPage:
-        return await caches.promotion_pages.get_or_load(
-            (scope, query), lambda: client.promotion_page(credential, query)
-        )
+        def load(by: Deadline) -> Awaitable[records.PromotionPage]:
+            return client.promotion_page(credential, query, by)
+
+        served = await caches.promotion_pages.get((scope, query), load, deadline)
+        if served.stale_age_s is not None:
+            for listed in served.value.promotions:
+                stale.add(listed, served.stale_age_s)
+        return served.value
 
     async def customer_promotions(query: CustomerPromotionsQuery) -> records.CustomerPage:
-        return await client.customer_promotions(credential, query)
+        return await client.customer_promotions(credential, query, deadline)
 
     return Loaders(
         promotion=Loader(promotion, limit=settings.promotion_fanout),

@@ -50,6 +50,35 @@ class Settings:
     # Key of the HMAC that scopes cache entries by credential. Random if unset.
     cache_key_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     sandbox_port: int = 8081
+    # The budget of one GraphQL operation, shared by all of its upstream calls.
+    operation_timeout_s: float = 10.0
+    # Retries of one idempotent call (connection errors, 502, 503, 504, 429).
+    upstream_max_retries: int = 2
+    upstream_retry_base_s: float = 0.1
+    # The longest Retry-After the gateway honours (longer ones are capped).
+    upstream_retry_after_max_s: float = 5.0
+    # Retries may be at most this share of the calls of the last 10 s.
+    upstream_retry_budget: float = 0.1
+    breaker_failure_threshold: int = 5
+    # How long an open breaker fails fast before it lets one probe through.
+    breaker_open_s: float = 10.0
+    # How long past their TTL cached entries may still be served when a refresh fails.
+    stale_if_error_s: float = 3600.0
+    # A hit this close to its expiry refreshes the entry in the background.
+    cache_refresh_ahead_s: float = 10.0
+    cache_max_bytes: int = 256 * 1024 * 1024
+    # The vendor's quota per credential; each worker takes an equal share of it.
+    upstream_rate_limit_per_min: int = 1000
+    # The longest a call queues for the rate limit before failing with RATE_LIMITED.
+    upstream_rate_limit_max_wait_s: float = 1.0
+    # Upstream calls in flight per worker; more queue (up to the queue bound) or fail fast.
+    upstream_max_concurrency: int = 64
+    upstream_max_queue: int = 1024
+    upstream_max_body_bytes: int = 8 * 1024 * 1024
+    max_request_bytes: int = 1024 * 1024
+    # GraphQL requests in progress per worker; beyond it, HTTP 503 with Retry-After.
+    max_concurrent_requests: int = 256
+    shutdown_grace_s: float = 20.0
 
     @property
     def is_production(self) -> bool:
@@ -92,10 +121,72 @@ class Settings:
             list_page_size=read("LIST_PAGE_SIZE", _page_size, defaults.list_page_size),
             cache_key_secret=read("CACHE_KEY_SECRET", str, defaults.cache_key_secret),
             sandbox_port=read("SANDBOX_PORT", _port, defaults.sandbox_port),
+            operation_timeout_s=read(
+                "OPERATION_TIMEOUT_S", _positive_float, defaults.operation_timeout_s
+            ),
+            upstream_max_retries=read(
+                "UPSTREAM_MAX_RETRIES", _non_negative_int, defaults.upstream_max_retries
+            ),
+            upstream_retry_base_s=read(
+                "UPSTREAM_RETRY_BASE_S", _non_negative_float, defaults.upstream_retry_base_s
+            ),
+            upstream_retry_after_max_s=read(
+                "UPSTREAM_RETRY_AFTER_MAX_S",
+                _non_negative_float,
+                defaults.upstream_retry_after_max_s,
+            ),
+            upstream_retry_budget=read(
+                "UPSTREAM_RETRY_BUDGET", _share, defaults.upstream_retry_budget
+            ),
+            breaker_failure_threshold=read(
+                "BREAKER_FAILURE_THRESHOLD", _positive_int, defaults.breaker_failure_threshold
+            ),
+            breaker_open_s=read("BREAKER_OPEN_S", _positive_float, defaults.breaker_open_s),
+            stale_if_error_s=read(
+                "STALE_IF_ERROR_S", _non_negative_float, defaults.stale_if_error_s
+            ),
+            cache_refresh_ahead_s=read(
+                "CACHE_REFRESH_AHEAD_S", _non_negative_float, defaults.cache_refresh_ahead_s
+            ),
+            cache_max_bytes=read("CACHE_MAX_BYTES", _positive_int, defaults.cache_max_bytes),
+            upstream_rate_limit_per_min=read(
+                "UPSTREAM_RATE_LIMIT_PER_MIN", _positive_int, defaults.upstream_rate_limit_per_min
+            ),
+            upstream_rate_limit_max_wait_s=read(
+                "UPSTREAM_RATE_LIMIT_MAX_WAIT_S",
+                _non_negative_float,
+                defaults.upstream_rate_limit_max_wait_s,
+            ),
+            upstream_max_concurrency=read(
+                "UPSTREAM_MAX_CONCURRENCY", _positive_int, defaults.upstream_max_concurrency
+            ),
+            upstream_max_queue=read(
+                "UPSTREAM_MAX_QUEUE", _non_negative_int, defaults.upstream_max_queue
+            ),
+            upstream_max_body_bytes=read(
+                "UPSTREAM_MAX_BODY_BYTES", _positive_int, defaults.upstream_max_body_bytes
+            ),
+            max_request_bytes=read("MAX_REQUEST_BYTES", _positive_int, defaults.max_request_bytes),
+            max_concurrent_requests=read(
+                "MAX_CONCURRENT_REQUESTS", _positive_int, defaults.max_concurrent_requests
+            ),
+            shutdown_grace_s=read(
+                "SHUTDOWN_GRACE_S", _non_negative_float, defaults.shutdown_grace_s
+            ),
         )
         if settings.promotion_fanout > settings.upstream_max_connections:
             raise SettingsError("PROMOTION_FANOUT must not exceed UPSTREAM_MAX_CONNECTIONS")
+        if settings.upstream_max_concurrency > settings.upstream_max_connections:
+            raise SettingsError(
+                "UPSTREAM_MAX_CONCURRENCY must not exceed UPSTREAM_MAX_CONNECTIONS "
+                "(calls beyond the pool would wait for a connection, not for a slot)"
+            )
         return settings
+
+    @property
+    def upstream_rate_per_worker(self) -> float:
+        """This worker's share of the vendor's quota, in calls per second."""
+        return self.upstream_rate_limit_per_min / 60 / self.workers
 
 
 class _Reader:
@@ -137,6 +228,13 @@ def _non_negative_float(raw: str) -> float:
     value = float(raw)
     if not value >= 0:
         raise ValueError("must not be negative")
+    return value
+
+
+def _share(raw: str) -> float:
+    value = float(raw)
+    if not 0 <= value <= 1:
+        raise ValueError("must be between 0 and 1")
     return value
 
 

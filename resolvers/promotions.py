@@ -28,13 +28,10 @@ async def promotion(
     return await context.loaders.promotion.load(key)
 
 
-async def rulesets(
-    context: RequestContext, promotion: records.Promotion
-) -> tuple[records.Ruleset, ...]:
+async def with_rulesets(context: RequestContext, promotion: records.Promotion) -> records.Promotion:
     if promotion.rulesets is not None:
-        return promotion.rulesets
-    full = await context.loaders.promotion.load((promotion.program_id, promotion.id))
-    return full.rulesets or ()
+        return promotion
+    return await context.loaders.promotion.load((promotion.program_id, promotion.id))
 
 
 def promotion_filter(

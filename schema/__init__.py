@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.graphql_errors import ErrorCodes
+from gateway.staleness import StaleReport
 from schema.query import Query
 from schema.scalars import SCALARS
 
@@ -24,7 +25,7 @@ class GatewaySchema(strawberry.Schema):
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     # Extension instances (not factories): rules built per request defeat the cache.
-    extensions: list[Any] = [ErrorCodes]
+    extensions: list[Any] = [ErrorCodes, StaleReport]
     if not introspection:
         extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return GatewaySchema(

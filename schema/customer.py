@@ -27,7 +27,7 @@ from gateway.upstream.queries import CustomerIdentity, CustomerPromotionsQuery
 from schema.arguments import ABSENT, given
 from schema.enums import CustomerPromotionStatus, PromotionSourceType, PromotionType
 from schema.pagination import PageInfo
-from schema.promotion import Info, Promotion, PromotionLimits, Restriction
+from schema.promotion import Info, Promotion, PromotionLimits, Restriction, served
 from schema.scalars import Json
 
 field = strawberry.field
@@ -120,6 +120,7 @@ class CustomerPromotion:
     )
     async def promotion(self, info: Info) -> Promotion | None:
         found = await resolvers.customers.promotion_details(info.context, self.record)
+        served(info, found)
         return Promotion.from_record(found)
 
     @classmethod

@@ -25,6 +25,13 @@ from schema.pagination import PageInfo
 from schema.scalars import Json
 
 Info = strawberry.Info[RequestContext, None]
+
+
+def served(info: Info, *found: object) -> None:
+    """This field holds `found`: flag its path in `extensions.stale` if any came stale."""
+    info.context.stale.mark(info.path.as_list(), *found)
+
+
 field = strawberry.field
 
 
@@ -346,8 +353,9 @@ class Promotion:
         "promotion and its\nsiblings stay. upstream: rulesetInfos"
     )
     async def rulesets(self, info: Info) -> list[Ruleset] | None:
-        found = await resolvers.promotions.rulesets(info.context, self.record)
-        return [Ruleset.from_record(r) for r in found]
+        full = await resolvers.promotions.with_rulesets(info.context, self.record)
+        served(info, full)
+        return [Ruleset.from_record(r) for r in full.rulesets or ()]
 
     @classmethod
     def from_record(cls, promotion: records.Promotion) -> Promotion:

@@ -14,7 +14,7 @@ from gateway.upstream import records
 from schema.arguments import ABSENT, given
 from schema.customer import Customer, selected_promotions
 from schema.enums import CustomerIdentifierType, CustomerSource, PromotionActivity, PromotionStatus
-from schema.promotion import Info, Promotion, PromotionConnection
+from schema.promotion import Info, Promotion, PromotionConnection, served
 
 field = strawberry.field
 
@@ -49,6 +49,7 @@ class Query:
     )
     async def promotion(self, info: Info, program_id: ID, id: ID) -> Promotion | None:
         found = await resolvers.promotions.promotion(info.context, program_id, id)
+        served(info, found)
         return Promotion.from_record(found)
 
     @field(
@@ -73,6 +74,7 @@ class Query:
         )
         count = DEFAULT_FIRST if first is None else first
         window = await resolvers.promotions.promotions(info.context, found, count, given(after))
+        served(info, *window.items)
         return PromotionConnection.from_window(window)
 
     @field(

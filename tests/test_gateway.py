@@ -180,7 +180,7 @@ async def test_upstream_error_codes(
         ({"status": 400, "code": 8003}, "BAD_USER_INPUT"),
         ({"status": 400, "code": 8013}, "BAD_USER_INPUT"),
         ({"status": 403}, "FORBIDDEN"),
-        ({"status": 429, "retry_after": "3"}, "RATE_LIMITED"),
+        ({"status": 429, "retry_after": "30"}, "RATE_LIMITED"),
         ({"status": 503}, "UPSTREAM_UNAVAILABLE"),
         ({"status": 502, "body": "html"}, "UPSTREAM_UNAVAILABLE"),
         ({"body": "html"}, "UPSTREAM_BAD_RESPONSE"),
@@ -202,7 +202,7 @@ async def test_injected_faults_get_their_codes(
     assert "127.0.0.1" not in message
     assert "injected" not in message
     if code == "RATE_LIMITED":
-        assert body["errors"][0]["extensions"]["retryAfter"] == 3
+        assert body["errors"][0]["extensions"]["retryAfter"] == 30
 
 
 async def test_no_credential_anywhere_is_unauthenticated(gateway: GatewayClient) -> None:

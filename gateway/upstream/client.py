@@ -7,18 +7,26 @@ import asyncio
 import enum
 import json
 import logging
+import math
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
 import httpx
 
 from gateway import errors
 from gateway.credentials import Credential
+from gateway.deadline import Deadline
 from gateway.settings import Settings
 from gateway.upstream import parsing, records
+from gateway.upstream.breaker import CircuitBreaker
 from gateway.upstream.queries import CustomerPromotionsQuery, PromotionPageQuery
+from gateway.upstream.rate_limit import UpstreamRateLimit
+from gateway.upstream.retries import RetryBudget, backoff_s
+from gateway.upstream.slots import CallSlots
 
 logger = logging.getLogger(__name__)
 
@@ -129,86 +137,255 @@ def customer_promotions_params(query: CustomerPromotionsQuery) -> dict[str, str]
 
 
 class UpstreamClient:
-    """Typed calls to the three endpoints over one shared httpx client."""
+    """Typed calls to the three endpoints over one shared httpx client.
+
+    Every call ends by its deadline. On the way out it passes the endpoint's
+    circuit breaker, the credential's rate limit and the bound on calls in
+    flight; failures that may pass (connection errors, 502, 503, 504, 429) are
+    retried with backoff, within the deadline and the retry budget.
+    """
 
     def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
         self._http = http
         self._settings = settings
+        self.breakers = {
+            endpoint: CircuitBreaker(
+                failure_threshold=settings.breaker_failure_threshold,
+                open_s=settings.breaker_open_s,
+            )
+            for endpoint in Endpoint
+        }
+        self.retry_budget = RetryBudget(ratio=settings.upstream_retry_budget)
+        self.rate_limit = UpstreamRateLimit(
+            calls_per_s=settings.upstream_rate_per_worker,
+            max_wait_s=settings.upstream_rate_limit_max_wait_s,
+        )
+        self.slots = CallSlots(
+            limit=settings.upstream_max_concurrency, max_queue=settings.upstream_max_queue
+        )
 
     async def promotion(
-        self, credential: Credential, program_id: str, promotion_id: str
+        self, credential: Credential, program_id: str, promotion_id: str, deadline: Deadline
     ) -> records.Promotion:
         path = self._settings.promotion_path.format(
             programId=quote(program_id, safe=""), promotionId=quote(promotion_id, safe="")
         )
-        body = await self._get(Endpoint.PROMOTION, path, {}, credential)
+        body = await self._get(Endpoint.PROMOTION, path, {}, credential, deadline)
         return parsing.parse_promotion(body, program_id)
 
     async def promotion_page(
-        self, credential: Credential, query: PromotionPageQuery
+        self, credential: Credential, query: PromotionPageQuery, deadline: Deadline
     ) -> records.PromotionPage:
         path = self._settings.promotion_list_path
-        body = await self._get(
-            Endpoint.PROMOTION_LIST, path, promotion_page_params(query), credential
-        )
+        params = promotion_page_params(query)
+        body = await self._get(Endpoint.PROMOTION_LIST, path, params, credential, deadline)
         return parsing.parse_promotion_page(body)
 
     async def customer_promotions(
-        self, credential: Credential, query: CustomerPromotionsQuery
+        self, credential: Credential, query: CustomerPromotionsQuery, deadline: Deadline
     ) -> records.CustomerPage:
         path = self._settings.customer_promotions_path
         params = customer_promotions_params(query)
-        body = await self._get(Endpoint.CUSTOMER_PROMOTIONS, path, params, credential)
+        body = await self._get(Endpoint.CUSTOMER_PROMOTIONS, path, params, credential, deadline)
         return parsing.parse_customer_page(body)
 
     async def _get(
-        self, endpoint: Endpoint, path: str, params: Mapping[str, str], credential: Credential
+        self,
+        endpoint: Endpoint,
+        path: str,
+        params: Mapping[str, str],
+        credential: Credential,
+        deadline: Deadline,
     ) -> object:
+        self.retry_budget.record_call()
+        retries = 0
+        while True:
+            try:
+                return await self._attempt(endpoint, path, params, credential, deadline)
+            except _Failure as failure:
+                delay_s = self._retry_delay(failure, retries, deadline)
+                if delay_s is None:
+                    raise failure.error from None
+                retries += 1
+                logger.info(
+                    "upstream %s: %s, retry %d in %.0f ms",
+                    endpoint.value,
+                    failure.error.code,
+                    retries,
+                    delay_s * 1000,
+                )
+                await asyncio.sleep(delay_s)
+
+    def _retry_delay(self, failure: _Failure, retries: int, deadline: Deadline) -> float | None:
+        """How long to wait before retrying, or None: do not retry."""
+        settings = self._settings
+        if not failure.retryable or retries >= settings.upstream_max_retries:
+            return None
+        if failure.retry_after_s is not None:
+            if failure.retry_after_s > settings.upstream_retry_after_max_s:
+                return None
+            delay_s = failure.retry_after_s
+        else:
+            delay_s = backoff_s(retries, settings.upstream_retry_base_s)
+        # A retry must have time left to succeed in.
+        if delay_s >= deadline.remaining() or not self.retry_budget.try_spend():
+            return None
+        return delay_s
+
+    async def _attempt(
+        self,
+        endpoint: Endpoint,
+        path: str,
+        params: Mapping[str, str],
+        credential: Credential,
+        deadline: Deadline,
+    ) -> object:
+        breaker = self.breakers[endpoint]
+        if not breaker.admit():
+            raise errors.UpstreamUnavailable(
+                "The upstream is failing; the gateway is not calling it for now.",
+                details={"retryAfter": max(1, math.ceil(breaker.retry_in()))},
+            )
+        try:
+            await self.rate_limit.acquire(credential.fingerprint, deadline)
+            async with self.slots.hold(deadline):
+                response = await self._exchange(endpoint, path, params, credential, deadline)
+            body = _checked_body(endpoint, response)
+        except _Failure as failure:
+            breaker.record(failed=failure.breaker_failure)
+            if failure.error.code == errors.RateLimited.code:
+                self.rate_limit.throttle(credential.fingerprint, failure.retry_after_s)
+            raise
+        except BaseException:
+            breaker.release()
+            raise
+        breaker.record(failed=False)
+        return body
+
+    async def _exchange(
+        self,
+        endpoint: Endpoint,
+        path: str,
+        params: Mapping[str, str],
+        credential: Credential,
+        deadline: Deadline,
+    ) -> _Response:
+        """One HTTP exchange, the body read in full (and capped) by the deadline."""
         headers = {"Accept": "application/json"}
         if credential.authorization is not None:
             headers["Authorization"] = credential.authorization
+        timeout_s = min(self._settings.upstream_timeout_s, deadline.remaining())
         started = time.perf_counter()
         try:
             # httpx's timeouts are per phase: a slow-drip body outlives them. One
-            # deadline covers connect, headers and the whole body.
-            async with asyncio.timeout(self._settings.upstream_timeout_s):
-                response = await self._http.get(path, params=params, headers=headers)
+            # deadline covers the wait for a connection, the headers and the whole body.
+            async with asyncio.timeout(timeout_s):
+                request = self._http.build_request("GET", path, params=params, headers=headers)
+                response = await self._http.send(request, stream=True)
+                try:
+                    content = await _read_capped(response, self._settings.upstream_max_body_bytes)
+                finally:
+                    await response.aclose()
         except (TimeoutError, httpx.TimeoutException):
             logger.warning("upstream %s timed out", endpoint.value)
-            raise errors.UpstreamTimeout(
-                f"The upstream did not answer within {self._settings.upstream_timeout_s:g} s."
-            ) from None
+            raise _Failure(_timeout(timeout_s, deadline), breaker_failure=True) from None
         except httpx.HTTPError as error:
             logger.warning("upstream %s failed: %s", endpoint.value, type(error).__name__)
-            raise _error(errors.UpstreamUnavailable) from None
+            raise _Failure(
+                _error(errors.UpstreamUnavailable), retryable=True, breaker_failure=True
+            ) from None
         logger.debug(
             "upstream %s -> %s in %.1f ms",
             endpoint.value,
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )
-        return _checked_body(endpoint, response)
+        return _Response(response.status_code, response.headers.get("Retry-After"), content)
 
 
-def _checked_body(endpoint: Endpoint, response: httpx.Response) -> object:
-    status = response.status_code
+@dataclass(frozen=True, slots=True)
+class _Response:
+    status: int
+    retry_after: str | None
+    content: bytes
+
+
+class _Failure(Exception):
+    """A failed attempt: the error to report, and what it says about retrying."""
+
+    def __init__(
+        self,
+        error: errors.GatewayError,
+        *,
+        retryable: bool = False,
+        breaker_failure: bool = False,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.retryable = retryable
+        self.breaker_failure = breaker_failure
+        self.retry_after_s = retry_after_s
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _Failure(_too_large(limit))
+    chunks: list[bytes] = []
+    size = 0
+    # Decoded bytes are counted: a compressed body cannot inflate past the limit either.
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise _Failure(_too_large(limit))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> errors.GatewayError:
+    return errors.UpstreamBadResponse(
+        f"The upstream sent a body larger than the gateway accepts ({limit} bytes)."
+    )
+
+
+def _timeout(timeout_s: float, deadline: Deadline) -> errors.GatewayError:
+    if deadline.expired():
+        return errors.UpstreamTimeout(
+            "The operation's time budget ran out before the upstream answered."
+        )
+    return errors.UpstreamTimeout(f"The upstream did not answer within {timeout_s:g} s.")
+
+
+# Statuses after which the same request may well succeed.
+_RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+
+def _checked_body(endpoint: Endpoint, response: _Response) -> object:
+    status = response.status
     try:
         body: object = json.loads(response.content)
     except ValueError:
         body = None
         if status < 400:
-            raise _error(errors.UpstreamBadResponse) from None
+            raise _Failure(_error(errors.UpstreamBadResponse)) from None
     problem = parsing.body_error(body)
     if status < 400 and problem is None:
         return body
     code = problem.code if problem else None
     kind = _error_kind(endpoint, status, code)
     details: dict[str, object] = {}
-    if kind is errors.RateLimited:
-        retry_after = _retry_after(response.headers.get("Retry-After"))
-        if retry_after is not None:
-            details["retryAfter"] = retry_after
-    raise _error(kind, upstream_code=code, details=details)
+    retry_after_s = None
+    if status == 429 or kind is errors.RateLimited:
+        retry_after_s = retry_after(response.retry_after)
+        if retry_after_s is not None:
+            details["retryAfter"] = max(1, math.ceil(retry_after_s))
+    raise _Failure(
+        _error(kind, upstream_code=code, details=details),
+        retryable=status in _RETRYABLE_STATUSES,
+        breaker_failure=status >= 500,
+        retry_after_s=retry_after_s,
+    )
 
 
 def _error_kind(endpoint: Endpoint, status: int, code: int | None) -> type[errors.GatewayError]:
@@ -238,7 +415,17 @@ def _error(
     return kind(_MESSAGES[kind], upstream_code=upstream_code, details=details)
 
 
-def _retry_after(value: str | None) -> int | None:
-    if value is None or not value.strip().isdigit():
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header: a number of seconds or an HTTP date."""
+    if value is None or not value.strip():
         return None
-    return int(value.strip())
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())

@@ -1,8 +1,11 @@
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 
-from gateway.cache import ResultCache
+from gateway import errors
+from gateway.cache import ResultCache, Served
+from gateway.deadline import Deadline
 
 
 class Clock:
@@ -13,20 +16,30 @@ class Clock:
         return self.now
 
 
+def soon() -> Deadline:
+    return Deadline.after(5)
+
+
+def counting(value: int) -> tuple[list[Deadline], Callable[[Deadline], Awaitable[int]]]:
+    loads: list[Deadline] = []
+
+    async def load(deadline: Deadline) -> int:
+        loads.append(deadline)
+        return value
+
+    return loads, load
+
+
 async def test_an_entry_lives_for_the_ttl() -> None:
     clock = Clock()
     cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, clock=clock)
-    loads = []
+    loads, load = counting(42)
 
-    async def load() -> int:
-        loads.append(1)
-        return 42
-
-    assert await cache.get_or_load("k", load) == 42
+    assert await cache.get("k", load, soon()) == Served(42)
     clock.now += 59
-    assert await cache.get_or_load("k", load) == 42
+    assert await cache.get("k", load, soon()) == Served(42)
     clock.now += 2
-    assert await cache.get_or_load("k", load) == 42
+    assert await cache.get("k", load, soon()) == Served(42)
     assert len(loads) == 2
     assert (cache.stats.hits, cache.stats.misses) == (1, 2)
 
@@ -34,20 +47,20 @@ async def test_an_entry_lives_for_the_ttl() -> None:
 async def test_an_entry_expires_at_its_own_deadline_first() -> None:
     clock = Clock()
     cache: ResultCache[str, float] = ResultCache(
-        ttl_s=60, max_entries=10, deadline=lambda value, _now: value, clock=clock
+        ttl_s=60, max_entries=10, fresh_until=lambda value, _now: value, clock=clock
     )
     calls = 0
 
-    async def load() -> float:
+    async def load(_deadline: Deadline) -> float:
         nonlocal calls
         calls += 1
         return clock.now + 10  # e.g. the promotion ends in 10 s
 
-    await cache.get_or_load("k", load)
+    await cache.get("k", load, soon())
     clock.now += 9
-    await cache.get_or_load("k", load)
+    await cache.get("k", load, soon())
     clock.now += 2
-    await cache.get_or_load("k", load)
+    await cache.get("k", load, soon())
     assert calls == 2
 
 
@@ -55,29 +68,29 @@ async def test_errors_are_never_cached() -> None:
     cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10)
     outcomes: list[Exception | int] = [RuntimeError("down"), 7]
 
-    async def load() -> int:
+    async def load(_deadline: Deadline) -> int:
         outcome = outcomes.pop(0)
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
 
     with pytest.raises(RuntimeError):
-        await cache.get_or_load("k", load)
-    assert await cache.get_or_load("k", load) == 7
+        await cache.get("k", load, soon())
+    assert await cache.get("k", load, soon()) == Served(7)
 
 
 async def test_concurrent_misses_share_one_load() -> None:
     cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10)
     started = 0
 
-    async def load() -> int:
+    async def load(_deadline: Deadline) -> int:
         nonlocal started
         started += 1
         await asyncio.sleep(0.01)
         return 1
 
-    results = await asyncio.gather(*(cache.get_or_load("k", load) for _ in range(20)))
-    assert results == [1] * 20
+    results = await asyncio.gather(*(cache.get("k", load, soon()) for _ in range(20)))
+    assert [r.value for r in results] == [1] * 20
     assert started == 1
     assert cache.stats.joins == 19
 
@@ -85,37 +98,175 @@ async def test_concurrent_misses_share_one_load() -> None:
 async def test_a_cancelled_waiter_does_not_cancel_the_shared_load() -> None:
     cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10)
 
-    async def load() -> int:
+    async def load(_deadline: Deadline) -> int:
         await asyncio.sleep(0.02)
         return 5
 
-    first = asyncio.ensure_future(cache.get_or_load("k", load))
-    second = asyncio.ensure_future(cache.get_or_load("k", load))
+    first = asyncio.ensure_future(cache.get("k", load, soon()))
+    second = asyncio.ensure_future(cache.get("k", load, soon()))
     await asyncio.sleep(0)
     first.cancel()
-    assert await second == 5
+    assert await second == Served(5)
+
+
+async def test_a_waiter_gives_up_at_its_own_deadline() -> None:
+    cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10)
+
+    async def load(_deadline: Deadline) -> int:
+        await asyncio.sleep(0.2)
+        return 5
+
+    patient = asyncio.ensure_future(cache.get("k", load, soon()))
+    with pytest.raises(errors.UpstreamTimeout):
+        await cache.get("k", load, Deadline.after(0.01))
+    assert await patient == Served(5)
 
 
 async def test_a_zero_ttl_caches_nothing_but_still_shares_loads() -> None:
     cache: ResultCache[str, int] = ResultCache(ttl_s=0, max_entries=10)
     count = 0
 
-    async def load() -> int:
+    async def load(_deadline: Deadline) -> int:
         nonlocal count
         count += 1
         return count
 
-    assert await cache.get_or_load("k", load) == 1
-    assert await cache.get_or_load("k", load) == 2
+    assert await cache.get("k", load, soon()) == Served(1)
+    assert await cache.get("k", load, soon()) == Served(2)
     assert len(cache) == 0
 
 
 async def test_entries_are_bounded() -> None:
     cache: ResultCache[int, int] = ResultCache(ttl_s=60, max_entries=3)
-
-    async def load() -> int:
-        return 0
+    _, load = counting(0)
 
     for key in range(10):
-        await cache.get_or_load(key, load)
+        await cache.get(key, load, soon())
     assert len(cache) == 3
+
+
+async def test_bytes_are_bounded_too() -> None:
+    cache: ResultCache[int, int] = ResultCache(
+        ttl_s=60, max_entries=100, max_bytes=1000, weigh=lambda _value: 300
+    )
+    _, load = counting(0)
+
+    for key in range(10):
+        await cache.get(key, load, soon())
+    assert len(cache) == 3
+    assert cache.size == 900
+
+
+async def test_a_value_larger_than_the_cache_is_served_but_not_kept() -> None:
+    cache: ResultCache[int, int] = ResultCache(
+        ttl_s=60, max_entries=100, max_bytes=1000, weigh=lambda _value: 5000
+    )
+    _, load = counting(9)
+
+    assert await cache.get(1, load, soon()) == Served(9)
+    assert len(cache) == 0
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        errors.UpstreamUnavailable("down"),
+        errors.UpstreamTimeout("slow"),
+        errors.UpstreamBadResponse("garbled"),
+        errors.RateLimited("quota"),
+    ],
+)
+async def test_a_failed_refresh_serves_the_stale_value_with_its_age(
+    failure: errors.GatewayError,
+) -> None:
+    clock = Clock()
+    cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, stale_s=600, clock=clock)
+    _, load = counting(1)
+    await cache.get("k", load, soon())
+    clock.now += 100
+
+    async def failing(_deadline: Deadline) -> int:
+        raise failure
+
+    assert await cache.get("k", failing, soon()) == Served(1, stale_age_s=100.0)
+    assert cache.stats.stale == 1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        errors.PromotionNotFound("gone"),
+        errors.Unauthenticated("revoked"),
+        errors.Forbidden("not yours"),
+    ],
+)
+async def test_answers_about_the_request_are_never_papered_over(
+    failure: errors.GatewayError,
+) -> None:
+    clock = Clock()
+    cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, stale_s=600, clock=clock)
+    _, load = counting(1)
+    await cache.get("k", load, soon())
+    clock.now += 100
+
+    async def failing(_deadline: Deadline) -> int:
+        raise failure
+
+    with pytest.raises(type(failure)):
+        await cache.get("k", failing, soon())
+
+
+async def test_nothing_is_served_past_the_stale_window() -> None:
+    clock = Clock()
+    cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, stale_s=600, clock=clock)
+    _, load = counting(1)
+    await cache.get("k", load, soon())
+    clock.now += 661
+
+    async def failing(_deadline: Deadline) -> int:
+        raise errors.UpstreamUnavailable("down")
+
+    with pytest.raises(errors.UpstreamUnavailable):
+        await cache.get("k", failing, soon())
+
+
+async def test_a_stale_value_stands_in_when_the_refresh_outlives_the_deadline() -> None:
+    clock = Clock()
+    cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, stale_s=600, clock=clock)
+    _, load = counting(1)
+    await cache.get("k", load, soon())
+    clock.now += 61
+
+    async def hanging(_deadline: Deadline) -> int:
+        await asyncio.sleep(10)
+        return 2
+
+    assert await cache.get("k", hanging, Deadline.after(0.02)) == Served(1, stale_age_s=61.0)
+
+
+async def test_a_hit_near_expiry_refreshes_in_the_background() -> None:
+    clock = Clock()
+    cache: ResultCache[str, int] = ResultCache(
+        ttl_s=60, max_entries=10, refresh_ahead_s=10, clock=clock
+    )
+    values = iter([1, 2])
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def load(_deadline: Deadline) -> int:
+        value = next(values)
+        if value == 2:
+            started.set()
+            await release.wait()
+        return value
+
+    await cache.get("k", load, soon())
+    clock.now += 55
+    # Served at once from the entry while the refresh runs.
+    assert await cache.get("k", load, soon()) == Served(1)
+    await started.wait()
+    release.set()
+    await asyncio.sleep(0.01)
+    clock.now += 10  # past the first entry's freshness: the refreshed one answers
+    assert await cache.get("k", load, soon()) == Served(2)
+    assert cache.stats.refreshes == 1

@@ -1,11 +1,13 @@
 import asyncio
 import json
+from typing import Any
 
 import httpx
 import pytest
 
 from gateway import errors
 from gateway.credentials import Credential
+from gateway.deadline import Deadline
 from gateway.settings import Settings
 from gateway.upstream.client import UpstreamClient, customer_promotions_params
 from gateway.upstream.queries import CustomerIdentity, CustomerPromotionsQuery
@@ -20,9 +22,13 @@ SETTINGS = Settings(upstream_url="http://upstream.test", upstream_timeout_s=0.2)
 CREDENTIAL = Credential.from_header("Basic c2VjcmV0", secret=b"k")
 
 
-def client_for(handler: httpx.MockTransport) -> UpstreamClient:
+def soon() -> Deadline:
+    return Deadline.after(5)
+
+
+def client_for(handler: httpx.MockTransport, **changes: Any) -> UpstreamClient:
     http = httpx.AsyncClient(base_url="http://upstream.test", transport=handler)
-    return UpstreamClient(http, SETTINGS)
+    return UpstreamClient(http, SETTINGS.replace(**changes))
 
 
 def answering(status: int, body: object, headers: dict[str, str] | None = None) -> UpstreamClient:
@@ -39,7 +45,8 @@ async def test_the_credential_is_forwarded_unchanged_on_the_default_path() -> No
         seen.append(request)
         return httpx.Response(200, json={"data": [{"id": 7, "programId": 469}]})
 
-    promotion = await client_for(httpx.MockTransport(handler)).promotion(CREDENTIAL, "469", "7")
+    client = client_for(httpx.MockTransport(handler))
+    promotion = await client.promotion(CREDENTIAL, "469", "7", soon())
     assert promotion.id == "7"
     assert seen[0].headers["Authorization"] == "Basic c2VjcmV0"
     assert seen[0].url.path == "/v1/api_gateway/loyalty/v1/programs/469/promotions/7"
@@ -94,7 +101,7 @@ async def test_failures_map_onto_the_error_hierarchy(
     upstream_code: int | None,
 ) -> None:
     with pytest.raises(error) as raised:
-        await answering(status, body).promotion(CREDENTIAL, "469", "7")
+        await answering(status, body).promotion(CREDENTIAL, "469", "7", soon())
     assert raised.value.upstream_code == upstream_code
     assert "oops" not in raised.value.message
     assert "upstream.test" not in raised.value.message
@@ -102,7 +109,7 @@ async def test_failures_map_onto_the_error_hierarchy(
 
 async def test_a_429_is_rate_limited_with_retry_after() -> None:
     with pytest.raises(errors.RateLimited) as raised:
-        await answering(429, b"", {"Retry-After": "7"}).promotion(CREDENTIAL, "469", "7")
+        await answering(429, b"", {"Retry-After": "7"}).promotion(CREDENTIAL, "469", "7", soon())
     assert raised.value.extensions == {"code": "RATE_LIMITED", "retryAfter": 7}
 
 
@@ -111,7 +118,7 @@ async def test_a_customer_404_is_customer_not_found() -> None:
         CustomerIdentity(CustomerIdentifierType.MOBILE, "1", CustomerSource.INSTORE)
     )
     with pytest.raises(errors.CustomerNotFound):
-        await answering(404, b"").customer_promotions(CREDENTIAL, query)
+        await answering(404, b"").customer_promotions(CREDENTIAL, query, soon())
 
 
 async def test_a_slow_upstream_hits_the_total_deadline() -> None:
@@ -120,7 +127,7 @@ async def test_a_slow_upstream_hits_the_total_deadline() -> None:
         return httpx.Response(200, json={})
 
     with pytest.raises(errors.UpstreamTimeout):
-        await client_for(httpx.MockTransport(slow)).promotion(CREDENTIAL, "469", "7")
+        await client_for(httpx.MockTransport(slow)).promotion(CREDENTIAL, "469", "7", soon())
 
 
 async def test_a_connection_failure_is_unavailable() -> None:
@@ -128,4 +135,4 @@ async def test_a_connection_failure_is_unavailable() -> None:
         raise httpx.ConnectError("refused", request=request)
 
     with pytest.raises(errors.UpstreamUnavailable):
-        await client_for(httpx.MockTransport(refuse)).promotion(CREDENTIAL, "469", "7")
+        await client_for(httpx.MockTransport(refuse)).promotion(CREDENTIAL, "469", "7", soon())

@@ -1,0 +1,110 @@
+"""Bounds on each GraphQL request before any of it is parsed.
+
+The body is read up to MAX_REQUEST_BYTES (whether the client declared a
+Content-Length or sent it chunked) and refused with 413 beyond it. At most
+MAX_CONCURRENT_REQUESTS are in progress per worker; beyond that the gateway
+sheds with 503 and Retry-After, while health checks keep being answered.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway import errors
+
+
+class RequestLimits:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_in_progress: int,
+        paths: tuple[str, ...] = ("/graphql",),
+    ) -> None:
+        self._app = app
+        self._max_body_bytes = max_body_bytes
+        self._max_in_progress = max_in_progress
+        self._paths = paths
+        self.in_progress = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in self._paths:
+            await self._app(scope, receive, send)
+            return
+        if self.in_progress >= self._max_in_progress:
+            await _refuse(
+                send,
+                503,
+                errors.Overloaded("The gateway is busy; retry shortly.", details={"retryAfter": 1}),
+                [(b"retry-after", b"1")],
+            )
+            return
+        self.in_progress += 1
+        try:
+            body = await self._read_body(scope, receive, send)
+            if body is None:
+                return
+            await self._app(scope, _replay(body, receive), send)
+        finally:
+            self.in_progress -= 1
+
+    async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+        """The whole body, or None once a 413 went out (or the client left)."""
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self._max_body_bytes:
+                await self._too_large(send)
+                return None
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            body += message.get("body", b"")
+            if len(body) > self._max_body_bytes:
+                await self._too_large(send)
+                return None
+            if not message.get("more_body", False):
+                return bytes(body)
+
+    async def _too_large(self, send: Send) -> None:
+        error = errors.PayloadTooLarge(
+            f"The request body is larger than {self._max_body_bytes} bytes.",
+            details={"maxBytes": self._max_body_bytes},
+        )
+        await _refuse(send, 413, error, [(b"connection", b"close")])
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+async def _refuse(
+    send: Send, status: int, error: errors.GatewayError, headers: list[tuple[bytes, bytes]]
+) -> None:
+    payload = json.dumps(
+        {"data": None, "errors": [{"message": error.message, "extensions": error.extensions}]}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
