@@ -11,8 +11,8 @@ import sys
 import time
 
 import httpx
-import uvicorn
 
+from gateway.server import serve
 from gateway.settings import Settings, SettingsError
 
 logger = logging.getLogger("gateway")
@@ -49,16 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     # Workers are separate processes: hand them the settings through the environment.
     os.environ.update(environ)
     logger.info("GraphQL on http://%s:%s/graphql", settings.host, settings.port)
-    uvicorn.run(
-        "gateway.app:app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        lifespan="on",
-    )
+    serve(settings)
 
 
 def start_sandbox(port: int) -> str:

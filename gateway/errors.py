@@ -81,6 +81,10 @@ class Overloaded(GatewayError):
     code = "OVERLOADED"
 
 
+class ShuttingDown(GatewayError):
+    code = "SHUTTING_DOWN"
+
+
 class PayloadTooLarge(GatewayError):
     code = "PAYLOAD_TOO_LARGE"
 

@@ -3,11 +3,13 @@
 The body is read up to MAX_REQUEST_BYTES (whether the client declared a
 Content-Length or sent it chunked) and refused with 413 beyond it. At most
 MAX_CONCURRENT_REQUESTS are in progress per worker; beyond that the gateway
-sheds with 503 and Retry-After, while health checks keep being answered.
+sheds with 503 and Retry-After, while health checks keep being answered. A
+request still running when the shutdown grace period ends gets a 503 too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -43,11 +45,32 @@ class RequestLimits:
             )
             return
         self.in_progress += 1
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            body = await self._read_body(scope, receive, send)
+            body = await self._read_body(scope, receive, tracked)
             if body is None:
                 return
-            await self._app(scope, _replay(body, receive), send)
+            await self._app(scope, _replay(body, receive), tracked)
+        except asyncio.CancelledError:
+            # The server cancels what is still running when the shutdown grace
+            # period ends: tell the client to retry (elsewhere), not a bare 500.
+            if not started:
+                await _refuse(
+                    send,
+                    503,
+                    errors.ShuttingDown(
+                        "The gateway is shutting down; retry.", details={"retryAfter": 1}
+                    ),
+                    [(b"retry-after", b"1"), (b"connection", b"close")],
+                )
+                return
+            raise
         finally:
             self.in_progress -= 1
 

@@ -375,11 +375,9 @@ def _checked_body(endpoint: Endpoint, response: _Response) -> object:
     code = problem.code if problem else None
     kind = _error_kind(endpoint, status, code)
     details: dict[str, object] = {}
-    retry_after_s = None
-    if status == 429 or kind is errors.RateLimited:
-        retry_after_s = retry_after(response.retry_after)
-        if retry_after_s is not None:
-            details["retryAfter"] = max(1, math.ceil(retry_after_s))
+    retry_after_s = retry_after(response.retry_after)
+    if retry_after_s is not None and (status in _RETRYABLE_STATUSES or kind is errors.RateLimited):
+        details["retryAfter"] = max(1, math.ceil(retry_after_s))
     raise _Failure(
         _error(kind, upstream_code=code, details=details),
         retryable=status in _RETRYABLE_STATUSES,

@@ -1,5 +1,6 @@
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -136,3 +137,186 @@ async def test_a_connection_failure_is_unavailable() -> None:
 
     with pytest.raises(errors.UpstreamUnavailable):
         await client_for(httpx.MockTransport(refuse)).promotion(CREDENTIAL, "469", "7", soon())
+
+
+class Scripted:
+    """A mock upstream answering from a script, one response per request (last repeats)."""
+
+    def __init__(self, *responses: httpx.Response | type[Exception]) -> None:
+        self.responses = list(responses)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.responses.pop(0) if len(self.responses) > 1 else self.responses[0]
+        if isinstance(answer, type):
+            raise answer("scripted", request=request)  # type: ignore[call-arg]
+        return answer
+
+
+PROMOTION = httpx.Response(200, json={"data": [{"id": 7, "programId": 469}]})
+
+
+async def test_503s_are_retried_until_an_answer() -> None:
+    upstream = Scripted(httpx.Response(503), httpx.Response(503), PROMOTION)
+    client = client_for(httpx.MockTransport(upstream), upstream_retry_base_s=0.001)
+    promotion = await client.promotion(CREDENTIAL, "469", "7", soon())
+    assert promotion.id == "7"
+    assert len(upstream.requests) == 3
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+async def test_at_most_two_retries(status: int) -> None:
+    upstream = Scripted(httpx.Response(status))
+    client = client_for(httpx.MockTransport(upstream), upstream_retry_base_s=0.001)
+    with pytest.raises(errors.UpstreamUnavailable):
+        await client.promotion(CREDENTIAL, "469", "7", soon())
+    assert len(upstream.requests) == 3
+
+
+async def test_connection_errors_are_retried() -> None:
+    upstream = Scripted(httpx.ConnectError, PROMOTION)
+    client = client_for(httpx.MockTransport(upstream), upstream_retry_base_s=0.001)
+    await client.promotion(CREDENTIAL, "469", "7", soon())
+    assert len(upstream.requests) == 2
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 500])
+async def test_other_failures_are_never_retried(status: int) -> None:
+    upstream = Scripted(httpx.Response(status))
+    client = client_for(httpx.MockTransport(upstream), upstream_retry_base_s=0.001)
+    with pytest.raises(errors.GatewayError):
+        await client.promotion(CREDENTIAL, "469", "7", soon())
+    assert len(upstream.requests) == 1
+
+
+async def test_a_timeout_is_not_retried() -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(5)
+        return PROMOTION
+
+    calls = 0
+
+    async def counted(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return await slow(request)
+
+    client = client_for(httpx.MockTransport(counted), upstream_timeout_s=0.05)
+    with pytest.raises(errors.UpstreamTimeout):
+        await client.promotion(CREDENTIAL, "469", "7", soon())
+    assert calls == 1
+
+
+async def test_a_429_is_retried_after_what_it_asked() -> None:
+    upstream = Scripted(httpx.Response(429, headers={"Retry-After": "0"}), PROMOTION)
+    client = client_for(httpx.MockTransport(upstream))
+    await client.promotion(CREDENTIAL, "469", "7", soon())
+    assert len(upstream.requests) == 2
+
+
+async def test_a_retry_after_beyond_the_cap_or_the_deadline_is_not_waited_for() -> None:
+    upstream = Scripted(httpx.Response(503, headers={"Retry-After": "2"}))
+    client = client_for(httpx.MockTransport(upstream), upstream_retry_after_max_s=5)
+    with pytest.raises(errors.UpstreamUnavailable):
+        await client.promotion(CREDENTIAL, "469", "7", Deadline.after(1))
+    assert len(upstream.requests) == 1
+
+    capped = client_for(httpx.MockTransport(upstream), upstream_retry_after_max_s=1)
+    with pytest.raises(errors.UpstreamUnavailable):
+        await capped.promotion(CREDENTIAL, "469", "7", soon())
+    assert len(upstream.requests) == 2
+
+
+async def test_the_retry_budget_stops_retries_multiplying_load() -> None:
+    upstream = Scripted(httpx.Response(503))
+    client = client_for(
+        httpx.MockTransport(upstream),
+        upstream_retry_base_s=0.0,
+        upstream_retry_budget=0.0,
+        breaker_failure_threshold=1000,
+    )
+    for _ in range(20):
+        with pytest.raises(errors.UpstreamUnavailable):
+            await client.promotion(CREDENTIAL, "469", "7", soon())
+    # 20 calls, and only the budget's floor of 5 retries.
+    assert len(upstream.requests) == 25
+
+
+async def test_the_breaker_opens_and_then_fails_fast_without_calling() -> None:
+    upstream = Scripted(httpx.Response(500))
+    client = client_for(httpx.MockTransport(upstream), breaker_failure_threshold=5)
+    for _ in range(5):
+        with pytest.raises(errors.UpstreamUnavailable):
+            await client.promotion(CREDENTIAL, "469", "7", soon())
+    assert len(upstream.requests) == 5
+    with pytest.raises(errors.UpstreamUnavailable) as raised:
+        await client.promotion(CREDENTIAL, "469", "7", soon())
+    assert len(upstream.requests) == 5
+    assert raised.value.extensions["retryAfter"] >= 1
+    # Other endpoints have their own breaker.
+    query = CustomerPromotionsQuery(
+        CustomerIdentity(CustomerIdentifierType.MOBILE, "1", CustomerSource.INSTORE)
+    )
+    with pytest.raises(errors.UpstreamUnavailable):
+        await client.customer_promotions(CREDENTIAL, query, soon())
+    assert len(upstream.requests) == 6
+
+
+async def test_4xx_answers_do_not_trip_the_breaker() -> None:
+    upstream = Scripted(httpx.Response(404, json={"status": {"code": 4029}}))
+    client = client_for(httpx.MockTransport(upstream), breaker_failure_threshold=2)
+    for _ in range(5):
+        with pytest.raises(errors.PromotionNotFound):
+            await client.promotion(CREDENTIAL, "469", "7", soon())
+    assert len(upstream.requests) == 5
+
+
+async def test_a_body_over_the_cap_is_refused_declared_or_not() -> None:
+    big = b'{"data": [' + b'{"id": 1},' * 1000 + b'{"id": 2}]}'
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(big), 100):
+            yield big[start : start + 100]
+
+    def chunked(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=chunks())
+
+    for handler in (lambda _request: httpx.Response(200, content=big), chunked):
+        client = client_for(httpx.MockTransport(handler), upstream_max_body_bytes=5000)
+        with pytest.raises(errors.UpstreamBadResponse) as raised:
+            await client.promotion(CREDENTIAL, "469", "7", soon())
+        assert "larger than" in raised.value.message
+
+
+async def test_the_operation_deadline_cuts_a_call_short() -> None:
+    async def slow(_request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(5)
+        return PROMOTION
+
+    client = client_for(httpx.MockTransport(slow), upstream_timeout_s=5)
+    with pytest.raises(errors.UpstreamTimeout) as raised:
+        await client.promotion(CREDENTIAL, "469", "7", Deadline.after(0.05))
+    assert "budget" in raised.value.message
+
+
+async def test_the_rate_limit_fails_fast_when_the_wait_is_too_long() -> None:
+    upstream = Scripted(PROMOTION)
+    client = client_for(
+        httpx.MockTransport(upstream),
+        upstream_rate_limit_per_min=60,
+        upstream_rate_limit_max_wait_s=0.1,
+    )
+    outcomes: list[str] = []
+    refusals: list[errors.RateLimited] = []
+    for _ in range(8):
+        try:
+            await client.promotion(CREDENTIAL, "469", "7", soon())
+            outcomes.append("ok")
+        except errors.RateLimited as error:
+            outcomes.append(error.code)
+            refusals.append(error)
+    assert all(error.extensions["retryAfter"] >= 1 for error in refusals)
+    # A bucket of six (a tenth of the minute's 60), then refusals without a call.
+    assert outcomes == ["ok"] * 6 + ["RATE_LIMITED"] * 2
+    assert len(upstream.requests) == 6
