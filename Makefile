@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run sandbox check test format clean schema.graphql
+.PHONY: install run sandbox check test format clean schema.graphql soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ check: $(STAMP)
 
 test: check
 	$(BIN)/pytest
+
+# Ten minutes of mixed load with upstream faults switching on and off (not part of `make test`).
+SOAK_SECONDS ?= 600
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS)
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -376,6 +376,11 @@ def create_app(sandbox: Sandbox | None = None) -> Starlette:
     async def faults(request: Request) -> Response:
         try:
             spec = json.loads(await request.body() or b"{}")
+            if spec.get("clear"):
+                state.latency_ms = 0
+                state.errors_as_200 = False
+                state.endpoint_faults.clear()
+                state.promotion_faults.clear()
             if "latency_ms" in spec:
                 state.latency_ms = int(spec["latency_ms"])
             if "errors_as_200" in spec:
