@@ -36,6 +36,10 @@ def test_the_environment_is_read_and_typed() -> None:
         ("GATEWAY_ENV", "staging"),
         ("UPSTREAM_URL", "eu.example"),
         ("LIST_PAGE_SIZE", "500"),
+        ("OPERATION_TIMEOUT_S", "0"),
+        ("UPSTREAM_RETRY_BUDGET", "1.5"),
+        ("UPSTREAM_MAX_RETRIES", "-1"),
+        ("MAX_REQUEST_BYTES", "lots"),
     ],
 )
 def test_a_bad_setting_is_named(name: str, value: str) -> None:
@@ -55,3 +59,30 @@ def test_fingerprints_are_keyed_and_distinct() -> None:
     assert one.fingerprint != Credential.from_header("Basic b", secret=b"k1").fingerprint
     assert one.fingerprint != Credential.from_header("Basic a", secret=b"k2").fingerprint
     assert Credential.from_header(None, secret=b"k1").authorization is None
+
+
+def test_resilience_settings_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "OPERATION_TIMEOUT_S": "2.5",
+            "STALE_IF_ERROR_S": "0",
+            "BREAKER_FAILURE_THRESHOLD": "3",
+            "SHUTDOWN_GRACE_S": "7",
+        }
+    )
+    assert settings.operation_timeout_s == 2.5
+    assert settings.stale_if_error_s == 0
+    assert settings.breaker_failure_threshold == 3
+    assert settings.shutdown_grace_s == 7
+
+
+def test_each_worker_takes_an_equal_share_of_the_quota() -> None:
+    one = Settings.from_env({"UPSTREAM_RATE_LIMIT_PER_MIN": "1200"})
+    four = Settings.from_env({"UPSTREAM_RATE_LIMIT_PER_MIN": "1200", "WEB_CONCURRENCY": "4"})
+    assert one.upstream_rate_per_worker == 20.0
+    assert four.upstream_rate_per_worker == 5.0
+
+
+def test_call_slots_must_fit_in_the_pool() -> None:
+    with pytest.raises(SettingsError, match="UPSTREAM_MAX_CONCURRENCY"):
+        Settings.from_env({"UPSTREAM_MAX_CONCURRENCY": "200", "UPSTREAM_MAX_CONNECTIONS": "100"})
