@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -15,14 +17,19 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from gateway.context import RequestContext
+from gateway.cost import CallBudget
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
+from gateway.documents import ManifestError, PersistedQueries, TrustedDocuments
+from gateway.errors import GatewayError
+from gateway.front_door import ClientRateLimit, FrontDoor
+from gateway.guard import PreparedDocuments
 from gateway.limits import RequestLimits
 from gateway.loaders import UpstreamCaches, build_loaders
 from gateway.settings import Settings, SettingsError
 from gateway.staleness import StaleLog
 from gateway.upstream.client import UpstreamClient
-from schema import build_schema
+from schema import build_schema, operation_policy
 
 
 class Upstream:
@@ -62,25 +69,36 @@ class Upstream:
 
 
 class GatewayGraphQL(GraphQL[RequestContext, None]):
-    def __init__(self, upstream: Upstream) -> None:
+    def __init__(self, upstream: Upstream, schema: strawberry.Schema) -> None:
         settings = upstream.settings
         super().__init__(
-            build_schema(introspection=not settings.is_production),
+            schema,
             graphql_ide=None if settings.is_production else "graphiql",
             # No subscriptions in this schema: no queries over WebSocket either.
             subscription_protocols=(),
+            multipart_uploads_enabled=False,
         )
         self._upstream = upstream
         self._secret = settings.cache_key_secret.encode()
 
+    def credential(self, authorization: str | None) -> Credential:
+        header = authorization or self._upstream.settings.upstream_authorization
+        return Credential.from_header(header, secret=self._secret)
+
     async def get_context(self, request: Request | WebSocket, response: object) -> RequestContext:
         settings = self._upstream.settings
-        header = request.headers.get("authorization") or settings.upstream_authorization
-        credential = Credential.from_header(header, secret=self._secret)
+        credential = self.credential(request.headers.get("authorization"))
         deadline = Deadline.after(settings.operation_timeout_s)
         stale = StaleLog()
+        calls = CallBudget(settings.max_upstream_calls_per_operation)
         loaders = build_loaders(
-            self._upstream.client, self._upstream.caches, credential, settings, deadline, stale
+            self._upstream.client,
+            self._upstream.caches,
+            credential,
+            settings,
+            deadline,
+            stale,
+            calls,
         )
         return RequestContext(
             credential=credential,
@@ -88,6 +106,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             settings=settings,
             deadline=deadline,
             stale=stale,
+            calls=calls,
         )
 
 
@@ -108,24 +127,71 @@ def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
     async def home(_request: Request) -> Response:
         return RedirectResponse("/graphql")
 
-    graphql = GatewayGraphQL(upstream)
+    trusted = _trusted_documents(settings)
+    prepared = PreparedDocuments()
+    schema = build_schema(settings, prepared)
+    if trusted is not None:
+        try:
+            prepared.prepare(schema._schema, trusted.by_id, operation_policy(settings))
+        except GatewayError as error:
+            raise SettingsError(f"TRUSTED_DOCUMENTS: {error.message}") from None
+    graphql = GatewayGraphQL(upstream, schema)
+    middleware = [
+        Middleware(
+            RequestLimits,
+            max_body_bytes=settings.max_request_bytes,
+            max_in_progress=settings.max_concurrent_requests,
+        ),
+        Middleware(
+            FrontDoor,
+            persisted=PersistedQueries(0 if trusted else settings.apq_max_entries),
+            trusted=trusted,
+            client_limit=(
+                ClientRateLimit(settings.client_rate_limit_per_min)
+                if settings.client_rate_limit_per_min
+                else None
+            ),
+            fingerprint=graphql.credential,
+        ),
+    ]
+    if settings.cors_origins:
+        middleware.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "Apollo-Require-Preflight",
+                    "X-Apollo-Operation-Name",
+                    "X-Request-ID",
+                    "traceparent",
+                ],
+                max_age=600,
+            ),
+        )
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/", home),
         ],
-        middleware=[
-            Middleware(
-                RequestLimits,
-                max_body_bytes=settings.max_request_bytes,
-                max_in_progress=settings.max_concurrent_requests,
-            )
-        ],
+        middleware=middleware,
         lifespan=lifespan,
     )
     app.state.upstream = upstream
     return app
+
+
+def _trusted_documents(settings: Settings) -> TrustedDocuments | None:
+    if settings.trusted_documents is None:
+        return None
+    try:
+        return TrustedDocuments.load(settings.trusted_documents)
+    except ManifestError as error:
+        raise SettingsError(f"TRUSTED_DOCUMENTS: {error}") from None
 
 
 def app_from_env() -> Starlette:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.cost import CallBudget
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
 from gateway.loaders import Loaders
@@ -18,3 +19,4 @@ class RequestContext:
     settings: Settings
     deadline: Deadline
     stale: StaleLog
+    calls: CallBudget

@@ -89,6 +89,32 @@ class PayloadTooLarge(GatewayError):
     code = "PAYLOAD_TOO_LARGE"
 
 
+class BadRequest(GatewayError):
+    """The HTTP request itself is refused (CSRF, batching, a malformed body)."""
+
+    code = "BAD_REQUEST"
+
+
+class OperationTooLarge(GatewayError):
+    code = "OPERATION_LIMIT_EXCEEDED"
+
+
+class CostLimitExceeded(GatewayError):
+    code = "COST_LIMIT_EXCEEDED"
+
+
+class PersistedQueryNotFound(GatewayError):
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+
+class PersistedQueryNotInList(GatewayError):
+    code = "PERSISTED_QUERY_NOT_IN_LIST"
+
+
+class QueryNotInSafelist(GatewayError):
+    code = "QUERY_NOT_IN_SAFELIST"
+
+
 # Failures of the upstream as a whole (not of the request): a stale copy may stand in.
 UPSTREAM_FAILURES: tuple[type[GatewayError], ...] = (
     UpstreamTimeout,

@@ -1,14 +1,16 @@
 """Every GraphQL error leaves with a stable `extensions.code`, mapped here once.
 
 GatewayError subclasses carry their own code. Parse and validation failures are
-GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED; bad variable values are
-BAD_USER_INPUT. Anything else is INTERNAL: the client sees a fixed message,
-the log gets the exception.
+GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED (a document over the token
+limit is OPERATION_LIMIT_EXCEEDED); bad variable values are BAD_USER_INPUT. In
+production, "Did you mean" suggestions are cut from every message. Anything
+else is INTERNAL: the client sees a fixed message, the log gets the exception.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from graphql import GraphQLError
@@ -20,16 +22,27 @@ logger = logging.getLogger("gateway.errors")
 
 INTERNAL_MESSAGE = "Internal error."
 
+# graphql-core appends " Did you mean 'x', 'y' or 'z'?" to field, argument, type and
+# enum value errors; in production they would map the schema for a prober.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+_TOO_MANY_TOKENS = re.compile(r"Document contains more than \d+ tokens")
+
 
 class ErrorCodes(SchemaExtension):
     """Rewrites the operation's errors once, after it ran (never per field)."""
+
+    def __init__(self, *, hide_suggestions: bool = False) -> None:
+        self._hide_suggestions = hide_suggestions
 
     def on_operation(self) -> Iterator[None]:
         self._phase = "parse"
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
-            result.errors = [coded(error, self._phase) for error in result.errors]
+            result.errors = [
+                coded(error, self._phase, hide_suggestions=self._hide_suggestions)
+                for error in result.errors
+            ]
 
     def on_validate(self) -> Iterator[None]:
         self._phase = "validate"
@@ -40,17 +53,21 @@ class ErrorCodes(SchemaExtension):
         yield
 
 
-def coded(error: GraphQLError, phase: str) -> GraphQLError:
+def coded(error: GraphQLError, phase: str, *, hide_suggestions: bool = False) -> GraphQLError:
     original = error.original_error
     if isinstance(original, GatewayError):
         return _with_extensions(error, original.message, original.extensions)
+    message = _SUGGESTION.sub("", error.message) if hide_suggestions else error.message
     if phase == "parse":
-        return _with_extensions(error, error.message, {"code": "GRAPHQL_PARSE_FAILED"})
+        if _TOO_MANY_TOKENS.search(message):
+            extensions: dict[str, object] = {"code": "OPERATION_LIMIT_EXCEEDED", "limit": "tokens"}
+            return _with_extensions(error, message, extensions)
+        return _with_extensions(error, message, {"code": "GRAPHQL_PARSE_FAILED"})
     if phase == "validate":
-        return _with_extensions(error, error.message, {"code": "GRAPHQL_VALIDATION_FAILED"})
+        return _with_extensions(error, message, {"code": "GRAPHQL_VALIDATION_FAILED"})
     if error.path is None or original is None:
         # Not a field's failure: the variables did not coerce.
-        return _with_extensions(error, error.message, {"code": "BAD_USER_INPUT"})
+        return _with_extensions(error, message, {"code": "BAD_USER_INPUT"})
     logger.error("unexpected error at %s", ".".join(map(str, error.path or ())), exc_info=original)
     return _with_extensions(error, INTERNAL_MESSAGE, {"code": "INTERNAL"})
 

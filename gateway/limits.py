@@ -10,11 +10,11 @@ request still running when the shutdown grace period ends gets a 503 too.
 from __future__ import annotations
 
 import asyncio
-import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import errors
+from gateway.asgi import refuse, replay
 
 
 class RequestLimits:
@@ -37,7 +37,7 @@ class RequestLimits:
             await self._app(scope, receive, send)
             return
         if self.in_progress >= self._max_in_progress:
-            await _refuse(
+            await refuse(
                 send,
                 503,
                 errors.Overloaded("The gateway is busy; retry shortly.", details={"retryAfter": 1}),
@@ -56,12 +56,12 @@ class RequestLimits:
             body = await self._read_body(scope, receive, tracked)
             if body is None:
                 return
-            await self._app(scope, _replay(body, receive), tracked)
+            await self._app(scope, replay(body, receive), tracked)
         except asyncio.CancelledError:
             # The server cancels what is still running when the shutdown grace
             # period ends: tell the client to retry (elsewhere), not a bare 500.
             if not started:
-                await _refuse(
+                await refuse(
                     send,
                     503,
                     errors.ShuttingDown(
@@ -97,37 +97,4 @@ class RequestLimits:
             f"The request body is larger than {self._max_body_bytes} bytes.",
             details={"maxBytes": self._max_body_bytes},
         )
-        await _refuse(send, 413, error, [(b"connection", b"close")])
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
-
-
-async def _refuse(
-    send: Send, status: int, error: errors.GatewayError, headers: list[tuple[bytes, bytes]]
-) -> None:
-    payload = json.dumps(
-        {"data": None, "errors": [{"message": error.message, "extensions": error.extensions}]}
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+        await refuse(send, 413, error, [(b"connection", b"close")])

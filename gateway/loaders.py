@@ -17,6 +17,7 @@ from typing import TypeVar
 from aiodataloader import DataLoader
 
 from gateway.cache import FreshUntil, ResultCache, consume_outcome
+from gateway.cost import CallBudget
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
 from gateway.settings import Settings
@@ -120,15 +121,18 @@ def build_loaders(
     settings: Settings,
     deadline: Deadline,
     stale: StaleLog,
+    calls: CallBudget,
 ) -> Loaders:
-    """This request's loaders: every call they make ends by the operation's `deadline`."""
+    """This request's loaders: every call they start is counted against `calls` and
+    ends by the operation's `deadline`."""
     scope = credential.fingerprint
 
     async def promotion(key: PromotionKey) -> records.Promotion:
         program_id, promotion_id = key
 
-        def load(by: Deadline) -> Awaitable[records.Promotion]:
-            return client.promotion(credential, program_id, promotion_id, by)
+        async def load(by: Deadline) -> records.Promotion:
+            calls.spend()
+            return await client.promotion(credential, program_id, promotion_id, by)
 
         served = await caches.promotions.get((scope, program_id, promotion_id), load, deadline)
         if served.stale_age_s is not None:
@@ -136,8 +140,9 @@ def build_loaders(
         return served.value
 
     async def promotion_page(query: PromotionPageQuery) -> records.PromotionPage:
-        def load(by: Deadline) -> Awaitable[records.PromotionPage]:
-            return client.promotion_page(credential, query, by)
+        async def load(by: Deadline) -> records.PromotionPage:
+            calls.spend()
+            return await client.promotion_page(credential, query, by)
 
         served = await caches.promotion_pages.get((scope, query), load, deadline)
         if served.stale_age_s is not None:
@@ -146,6 +151,7 @@ def build_loaders(
         return served.value
 
     async def customer_promotions(query: CustomerPromotionsQuery) -> records.CustomerPage:
+        calls.spend()
         return await client.customer_promotions(credential, query, deadline)
 
     return Loaders(

@@ -79,6 +79,21 @@ class Settings:
     # GraphQL requests in progress per worker; beyond it, HTTP 503 with Retry-After.
     max_concurrent_requests: int = 256
     shutdown_grace_s: float = 20.0
+    # Operation limits, checked before any upstream call (fragments counted where spread).
+    max_depth: int = 15
+    max_aliases: int = 30
+    max_root_fields: int = 10
+    max_fields: int = 500
+    max_directives: int = 50
+    max_tokens: int = 3000
+    max_upstream_calls_per_operation: int = 120
+    # An Apollo or Relay persisted-query manifest: only its documents run.
+    trusted_documents: str | None = None
+    # Automatic persisted queries remembered per worker (0: APQ off).
+    apq_max_entries: int = 1000
+    # Requests a minute per credential (else per client address); 0: no limit.
+    client_rate_limit_per_min: int = 3000
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -173,6 +188,23 @@ class Settings:
             shutdown_grace_s=read(
                 "SHUTDOWN_GRACE_S", _non_negative_float, defaults.shutdown_grace_s
             ),
+            max_depth=read("MAX_DEPTH", _positive_int, defaults.max_depth),
+            max_aliases=read("MAX_ALIASES", _non_negative_int, defaults.max_aliases),
+            max_root_fields=read("MAX_ROOT_FIELDS", _positive_int, defaults.max_root_fields),
+            max_fields=read("MAX_FIELDS", _positive_int, defaults.max_fields),
+            max_directives=read("MAX_DIRECTIVES", _non_negative_int, defaults.max_directives),
+            max_tokens=read("MAX_TOKENS", _positive_int, defaults.max_tokens),
+            max_upstream_calls_per_operation=read(
+                "MAX_UPSTREAM_CALLS_PER_OPERATION",
+                _positive_int,
+                defaults.max_upstream_calls_per_operation,
+            ),
+            trusted_documents=read("TRUSTED_DOCUMENTS", str, None),
+            apq_max_entries=read("APQ_MAX_ENTRIES", _non_negative_int, defaults.apq_max_entries),
+            client_rate_limit_per_min=read(
+                "CLIENT_RATE_LIMIT_PER_MIN", _non_negative_int, defaults.client_rate_limit_per_min
+            ),
+            cors_origins=read("CORS_ORIGINS", _origins, defaults.cors_origins),
         )
         if settings.promotion_fanout > settings.upstream_max_connections:
             raise SettingsError("PROMOTION_FANOUT must not exceed UPSTREAM_MAX_CONNECTIONS")
@@ -236,6 +268,14 @@ def _share(raw: str) -> float:
     if not 0 <= value <= 1:
         raise ValueError("must be between 0 and 1")
     return value
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ValueError(f"{origin!r} is not an origin (https://host[:port])")
+    return origins
 
 
 def _port(raw: str) -> int:

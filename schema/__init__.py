@@ -11,6 +11,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.graphql_errors import ErrorCodes
+from gateway.guard import OperationGuard, OperationPolicy, PreparedDocuments
+from gateway.operation_limits import OperationLimits
+from gateway.settings import Settings
 from gateway.staleness import StaleReport
 from schema.query import Query
 from schema.scalars import SCALARS
@@ -23,11 +26,23 @@ class GatewaySchema(strawberry.Schema):
         """Errors are coded and logged by ErrorCodes; keep strawberry's logger quiet."""
 
 
-def build_schema(*, introspection: bool = True) -> strawberry.Schema:
-    # Extension instances (not factories): rules built per request defeat the cache.
-    extensions: list[Any] = [ErrorCodes, StaleReport]
-    if not introspection:
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+def build_schema(
+    settings: Settings | None = None, prepared: PreparedDocuments | None = None
+) -> strawberry.Schema:
+    """The schema with its guards; `prepared` holds the trusted documents once parsed."""
+    settings = settings or Settings()
+    policy = operation_policy(settings)
+    documents = prepared or PreparedDocuments()
+    production = settings.is_production
+    # Factories build each extension per request; the rule classes they add are
+    # module-level, so validation caches keyed by rules still hit.
+    extensions: list[Any] = [
+        lambda: ErrorCodes(hide_suggestions=production),
+        lambda: OperationGuard(policy=policy, prepared=documents),
+        StaleReport,
+    ]
+    if production:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return GatewaySchema(
         query=Query,
         extensions=extensions,
@@ -35,8 +50,23 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     )
 
 
+def operation_policy(settings: Settings) -> OperationPolicy:
+    return OperationPolicy(
+        limits=OperationLimits(
+            depth=settings.max_depth,
+            aliases=settings.max_aliases,
+            root_fields=settings.max_root_fields,
+            fields=settings.max_fields,
+            directives=settings.max_directives,
+        ),
+        max_tokens=settings.max_tokens,
+        max_upstream_calls=settings.max_upstream_calls_per_operation,
+        list_page_size=settings.list_page_size,
+    )
+
+
 def served_sdl() -> str:
     return build_schema().as_str() + "\n"
 
 
-__all__ = ["build_schema", "served_sdl"]
+__all__ = ["build_schema", "operation_policy", "served_sdl"]

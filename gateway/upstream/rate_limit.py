@@ -19,48 +19,7 @@ from cachetools import LRUCache
 
 from gateway import errors
 from gateway.deadline import Deadline
-
-
-class TokenBucket:
-    def __init__(
-        self, *, rate_per_s: float, capacity: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._rate = rate_per_s
-        self._capacity = capacity
-        self._clock = clock
-        self._tokens = capacity
-        self._updated = clock()
-        self._blocked_until = 0.0
-
-    def _refill(self, now: float) -> None:
-        self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self._rate)
-        self._updated = now
-
-    def reserve(self, max_wait_s: float) -> float:
-        """Take a token; return how long to wait before using it.
-
-        Raises RateLimited (taking nothing) when the wait would exceed `max_wait_s`.
-        """
-        now = self._clock()
-        self._refill(now)
-        blocked_s = max(0.0, self._blocked_until - now)
-        # Tokens may go negative: each waiter holds its place in the queue.
-        wait_s = max(blocked_s, -(self._tokens - 1) / self._rate if self._tokens < 1 else 0.0)
-        if wait_s > max_wait_s:
-            raise errors.RateLimited(
-                "The upstream's rate limit for these credentials is used up; retry later.",
-                details={"retryAfter": max(1, math.ceil(wait_s))},
-            )
-        self._tokens -= 1
-        return wait_s
-
-    def throttle(self, retry_after_s: float | None) -> None:
-        """The upstream said 429: spend what is left, and wait as long as it asked."""
-        now = self._clock()
-        self._refill(now)
-        self._tokens = min(self._tokens, 0.0)
-        if retry_after_s:
-            self._blocked_until = max(self._blocked_until, now + retry_after_s)
+from gateway.token_bucket import Exhausted, TokenBucket
 
 
 class UpstreamRateLimit:
@@ -89,7 +48,13 @@ class UpstreamRateLimit:
 
     async def acquire(self, fingerprint: str, deadline: Deadline) -> None:
         max_wait_s = min(self._max_wait_s, deadline.remaining())
-        wait_s = self.bucket(fingerprint).reserve(max_wait_s)
+        try:
+            wait_s = self.bucket(fingerprint).reserve(max_wait_s)
+        except Exhausted as exhausted:
+            raise errors.RateLimited(
+                "The upstream's rate limit for these credentials is used up; retry later.",
+                details={"retryAfter": max(1, math.ceil(exhausted.wait_s))},
+            ) from None
         if wait_s > 0:
             await asyncio.sleep(wait_s)
 

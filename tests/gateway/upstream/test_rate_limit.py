@@ -1,7 +1,9 @@
 import pytest
 
 from gateway import errors
-from gateway.upstream.rate_limit import TokenBucket, UpstreamRateLimit
+from gateway.deadline import Deadline
+from gateway.token_bucket import Exhausted, TokenBucket
+from gateway.upstream.rate_limit import UpstreamRateLimit
 
 
 class Clock:
@@ -23,9 +25,9 @@ def test_a_long_wait_fails_fast_with_retry_after_and_takes_nothing() -> None:
     clock = Clock()
     bucket = TokenBucket(rate_per_s=1, capacity=1, clock=clock)
     bucket.reserve(0)
-    with pytest.raises(errors.RateLimited) as raised:
+    with pytest.raises(Exhausted) as raised:
         bucket.reserve(0.5)
-    assert raised.value.extensions == {"code": "RATE_LIMITED", "retryAfter": 1}
+    assert raised.value.wait_s == pytest.approx(1.0)
     clock.now += 1
     assert bucket.reserve(0) == 0.0
 
@@ -34,9 +36,9 @@ def test_a_429_empties_the_bucket_and_blocks_it_for_retry_after() -> None:
     clock = Clock()
     bucket = TokenBucket(rate_per_s=100, capacity=100, clock=clock)
     bucket.throttle(3.0)
-    with pytest.raises(errors.RateLimited) as raised:
+    with pytest.raises(Exhausted) as raised:
         bucket.reserve(1.0)
-    assert raised.value.extensions["retryAfter"] == 3
+    assert raised.value.wait_s == pytest.approx(3.0)
     clock.now += 3
     assert bucket.reserve(1.0) == 0.0
 
@@ -50,7 +52,7 @@ def test_no_sixty_second_window_exceeds_the_share() -> None:
         try:
             bucket.reserve(0)
             granted += 1
-        except errors.RateLimited:
+        except Exhausted:
             pass
         clock.now += 0.01
     assert 950 <= granted <= 1000
@@ -60,6 +62,15 @@ def test_each_credential_has_its_own_bucket() -> None:
     limit = UpstreamRateLimit(calls_per_s=1, max_wait_s=0, clock=Clock())
     for _ in range(6):
         limit.bucket("a").reserve(0)
-    with pytest.raises(errors.RateLimited):
+    with pytest.raises(Exhausted):
         limit.bucket("a").reserve(0)
     assert limit.bucket("b").reserve(0) == 0.0
+
+
+async def test_an_exhausted_credential_is_rate_limited_with_retry_after() -> None:
+    limit = UpstreamRateLimit(calls_per_s=1, max_wait_s=0, clock=Clock())
+    for _ in range(6):
+        await limit.acquire("a", Deadline.after(5))
+    with pytest.raises(errors.RateLimited) as raised:
+        await limit.acquire("a", Deadline.after(5))
+    assert raised.value.extensions == {"code": "RATE_LIMITED", "retryAfter": 2}

@@ -1,0 +1,104 @@
+"""Operation limits and the upstream-call budget, checked before anything runs.
+
+`OperationGuard` caps the tokens the parser reads, then, before the standard
+validation (which it skips for a refused operation, so a hostile document costs
+one linear measurement and no more), measures the operation
+(`gateway.operation_limits`) and estimates its upstream calls (`gateway.cost`).
+Documents listed as trusted were parsed and validated at start-up: they skip
+both steps here and only their cost, which depends on the variables, is checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
+from strawberry.extensions import SchemaExtension
+
+from gateway import errors
+from gateway.cost import estimate_upstream_calls
+from gateway.operation_limits import OperationLimits, check_operations
+
+
+@dataclass(frozen=True)
+class OperationPolicy:
+    limits: OperationLimits
+    max_tokens: int
+    max_upstream_calls: int
+    list_page_size: int
+
+
+class PreparedDocuments:
+    """Trusted documents, parsed and validated once (at start-up), by their text."""
+
+    def __init__(self) -> None:
+        self._documents: dict[str, DocumentNode] = {}
+
+    def prepare(
+        self, schema: GraphQLSchema, bodies: Mapping[str, str], policy: OperationPolicy
+    ) -> None:
+        for document_id, body in bodies.items():
+            try:
+                document = parse(body, max_tokens=policy.max_tokens)
+                check_operations(document, policy.limits)
+            except (GraphQLError, errors.GatewayError) as error:
+                raise errors.BadRequest(f"trusted document {document_id}: {error}") from None
+            problems = validate(schema, document)
+            if problems:
+                raise errors.BadRequest(f"trusted document {document_id}: {problems[0].message}")
+            self._documents[body] = document
+
+    def get(self, body: str | None) -> DocumentNode | None:
+        return None if body is None else self._documents.get(body)
+
+
+class OperationGuard(SchemaExtension):
+    def __init__(self, *, policy: OperationPolicy, prepared: PreparedDocuments) -> None:
+        self._policy = policy
+        self._prepared = prepared
+        self._trusted = False
+
+    def on_operation(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = self._policy.max_tokens
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        document = self._prepared.get(self.execution_context.query)
+        if document is not None:
+            self.execution_context.graphql_document = document  # strawberry skips parsing
+            self._trusted = True
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None:
+            try:
+                if not self._trusted:
+                    check_operations(document, self._policy.limits)
+                self._check_cost(document)
+            except errors.GatewayError as error:
+                # Set before validation runs: strawberry then skips it.
+                context.pre_execution_errors = [GraphQLError(error.message, original_error=error)]
+            else:
+                if self._trusted:
+                    context.pre_execution_errors = []  # validated at start-up
+        yield
+
+    def _check_cost(self, document: DocumentNode) -> None:
+        context = self.execution_context
+        estimate = estimate_upstream_calls(
+            context.schema._schema,
+            document,
+            context.operation_name,
+            context.variables,
+            list_page_size=self._policy.list_page_size,
+        )
+        allowed = self._policy.max_upstream_calls
+        if estimate > allowed:
+            raise errors.CostLimitExceeded(
+                f"The operation could make {estimate} upstream calls; the limit is {allowed}. "
+                "Ask for fewer items (`first`) or fewer nested `promotion`/`rulesets`.",
+                details={"estimatedUpstreamCalls": estimate, "maxUpstreamCalls": allowed},
+            )

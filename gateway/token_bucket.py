@@ -1,0 +1,53 @@
+"""A token bucket: a steady rate with room for a burst, and a place in line for waiters."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+
+class Exhausted(Exception):
+    """No token within the wait allowed; one comes after `wait_s` seconds."""
+
+    def __init__(self, wait_s: float) -> None:
+        super().__init__(f"next token in {wait_s:.3f} s")
+        self.wait_s = wait_s
+
+
+class TokenBucket:
+    def __init__(
+        self, *, rate_per_s: float, capacity: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._rate = rate_per_s
+        self._capacity = capacity
+        self._clock = clock
+        self._tokens = capacity
+        self._updated = clock()
+        self._blocked_until = 0.0
+
+    def _refill(self, now: float) -> None:
+        self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self._rate)
+        self._updated = now
+
+    def reserve(self, max_wait_s: float) -> float:
+        """Take a token; return how long to wait before using it.
+
+        Raises Exhausted (taking nothing) when the wait would exceed `max_wait_s`.
+        """
+        now = self._clock()
+        self._refill(now)
+        blocked_s = max(0.0, self._blocked_until - now)
+        # Tokens may go negative: each waiter holds its place in the queue.
+        wait_s = max(blocked_s, -(self._tokens - 1) / self._rate if self._tokens < 1 else 0.0)
+        if wait_s > max_wait_s:
+            raise Exhausted(wait_s)
+        self._tokens -= 1
+        return wait_s
+
+    def throttle(self, retry_after_s: float | None) -> None:
+        """The upstream said 429: spend what is left, and wait as long as it asked."""
+        now = self._clock()
+        self._refill(now)
+        self._tokens = min(self._tokens, 0.0)
+        if retry_after_s:
+            self._blocked_until = max(self._blocked_until, now + retry_after_s)
