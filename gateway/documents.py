@@ -29,13 +29,14 @@ class ManifestError(ValueError):
 class TrustedDocuments:
     def __init__(self, by_id: Mapping[str, str]) -> None:
         self.by_id = dict(by_id)
-        self._hashes = {sha256_hex(body) for body in self.by_id.values()}
+        # Clients that send a document's SHA-256 (Apollo's APQ link) find it either way.
+        self._by_hash = {sha256_hex(body): body for body in self.by_id.values()}
 
     def body(self, document_id: str) -> str | None:
-        return self.by_id.get(document_id)
+        return self.by_id.get(document_id) or self._by_hash.get(document_id.lower())
 
     def allows(self, body: str) -> bool:
-        return sha256_hex(body) in self._hashes
+        return sha256_hex(body) in self._by_hash
 
     @classmethod
     def load(cls, path: str | Path) -> TrustedDocuments:

@@ -1,0 +1,56 @@
+import httpx
+import pytest
+
+from gateway import errors
+from gateway.cost import CallBudget
+from gateway.credentials import Credential
+from gateway.deadline import Deadline
+from gateway.loaders import Loaders, UpstreamCaches, build_loaders
+from gateway.settings import Settings
+from gateway.staleness import StaleLog
+from gateway.upstream.client import UpstreamClient
+
+SETTINGS = Settings(upstream_url="http://upstream.test")
+
+
+def promotion(request: httpx.Request) -> httpx.Response:
+    promotion_id = int(request.url.path.rsplit("/", 1)[1])
+    return httpx.Response(200, json={"data": [{"id": promotion_id, "programId": 469}]})
+
+
+async def test_the_real_upstream_calls_are_held_to_the_budget() -> None:
+    http = httpx.AsyncClient(
+        base_url="http://upstream.test", transport=httpx.MockTransport(promotion)
+    )
+    client = UpstreamClient(http, SETTINGS)
+    credential = Credential.from_header("Basic x", secret=b"k")
+    calls = CallBudget(2)
+    loaders = build_loaders(
+        client, UpstreamCaches(SETTINGS), credential, SETTINGS, Deadline.after(5), StaleLog(), calls
+    )
+    first = await loaders.promotion.load(("469", "1"))
+    second = await loaders.promotion.load(("469", "2"))
+    again = await loaders.promotion.load(("469", "1"))  # per-request dedupe: no new call
+    assert (first.id, second.id, again.id) == ("1", "2", "1")
+    with pytest.raises(errors.CostLimitExceeded):
+        await loaders.promotion.load(("469", "3"))
+    assert calls.spent == 2
+
+
+async def test_cache_hits_cost_nothing() -> None:
+    http = httpx.AsyncClient(
+        base_url="http://upstream.test", transport=httpx.MockTransport(promotion)
+    )
+    client = UpstreamClient(http, SETTINGS)
+    credential = Credential.from_header("Basic x", secret=b"k")
+    caches = UpstreamCaches(SETTINGS)
+
+    def loaders(calls: CallBudget) -> Loaders:
+        return build_loaders(
+            client, caches, credential, SETTINGS, Deadline.after(5), StaleLog(), calls
+        )
+
+    await loaders(CallBudget(1)).promotion.load(("469", "1"))
+    warm = CallBudget(1)
+    await loaders(warm).promotion.load(("469", "1"))
+    assert warm.spent == 0
