@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run sandbox check test format clean schema.graphql soak
+.PHONY: install run sandbox check test format clean schema.graphql soak fuzz audit
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,17 @@ test: check
 SOAK_SECONDS ?= 600
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS)
+
+# Generated GraphQL operations against a production-mode gateway (not part of `make test`).
+FUZZ_SECONDS ?= 120
+fuzz: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,fuzz]'
+	$(BIN)/python -m bench.fuzz --seconds $(FUZZ_SECONDS)
+
+# Known advisories in the installed dependencies; --strict fails when one cannot be checked.
+audit: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,audit]'
+	$(BIN)/pip-audit --strict --skip-editable --local
 
 format: $(STAMP)
 	$(BIN)/ruff format .

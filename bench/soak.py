@@ -18,14 +18,11 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from bench.processes import free_port, rss_mib, started
 from sandbox import DEMO_AUTHORIZATION
 from sandbox.data import build
 
@@ -94,49 +92,6 @@ class Tally:
     codes: Counter[str] = field(default_factory=Counter)
     stale_responses: int = 0
     transport_errors: Counter[str] = field(default_factory=Counter)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def wait_until_up(url: str, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=0.5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"{url} did not come up")
-
-
-@contextmanager
-def started(
-    command: list[str], env: dict[str, str], health: str
-) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(command, env=env)
-    try:
-        wait_until_up(health)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def requests_mix(rng: random.Random) -> Iterator[dict[str, Any]]:
