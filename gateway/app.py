@@ -1,4 +1,9 @@
-"""The ASGI application: GraphQL at /graphql over one shared upstream client."""
+"""The ASGI application: GraphQL at /graphql over one shared upstream client.
+
+Outside in: request log (X-Request-ID, one line per request) -> CORS -> request
+limits (body size, requests in progress) -> front door (client rate limit,
+CSRF, persisted and trusted documents) -> strawberry.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +11,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
-from gateway.context import RequestContext
-from gateway.cost import CallBudget
-from gateway.credentials import Credential
-from gateway.deadline import Deadline
 from gateway.documents import ManifestError, PersistedQueries, TrustedDocuments
 from gateway.errors import GatewayError
 from gateway.front_door import ClientRateLimit, FrontDoor
+from gateway.graphql_view import GatewayGraphQL
 from gateway.guard import PreparedDocuments
+from gateway.health import healthz, readiness
 from gateway.limits import RequestLimits
-from gateway.loaders import UpstreamCaches, build_loaders
+from gateway.loaders import UpstreamCaches
+from gateway.metrics import Metrics
+from gateway.request_log import RequestLog
 from gateway.settings import Settings, SettingsError
-from gateway.staleness import StaleLog
 from gateway.upstream.client import UpstreamClient
 from schema import build_schema, operation_policy
 
@@ -35,10 +36,15 @@ from schema import build_schema, operation_policy
 class Upstream:
     """The process's upstream client and caches, opened and closed by the lifespan."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
         self.settings = settings
-        self.caches = UpstreamCaches(settings)
+        self.metrics = metrics
+        self.caches = UpstreamCaches(settings, metrics)
         self._client: UpstreamClient | None = None
+
+    @property
+    def opened(self) -> UpstreamClient | None:
+        return self._client
 
     @property
     def client(self) -> UpstreamClient:
@@ -61,82 +67,52 @@ class Upstream:
             timeout=settings.upstream_timeout_s,
             follow_redirects=False,
         ) as http:
-            self._client = UpstreamClient(http, settings)
+            self._client = UpstreamClient(http, settings, self.metrics)
             try:
                 yield
             finally:
                 self._client = None
 
 
-class GatewayGraphQL(GraphQL[RequestContext, None]):
-    def __init__(self, upstream: Upstream, schema: strawberry.Schema) -> None:
-        settings = upstream.settings
-        super().__init__(
-            schema,
-            graphql_ide=None if settings.is_production else "graphiql",
-            # No subscriptions in this schema: no queries over WebSocket either.
-            subscription_protocols=(),
-            multipart_uploads_enabled=False,
-        )
-        self._upstream = upstream
-        self._secret = settings.cache_key_secret.encode()
-
-    def credential(self, authorization: str | None) -> Credential:
-        header = authorization or self._upstream.settings.upstream_authorization
-        return Credential.from_header(header, secret=self._secret)
-
-    async def get_context(self, request: Request | WebSocket, response: object) -> RequestContext:
-        settings = self._upstream.settings
-        credential = self.credential(request.headers.get("authorization"))
-        deadline = Deadline.after(settings.operation_timeout_s)
-        stale = StaleLog()
-        calls = CallBudget(settings.max_upstream_calls_per_operation)
-        loaders = build_loaders(
-            self._upstream.client,
-            self._upstream.caches,
-            credential,
-            settings,
-            deadline,
-            stale,
-            calls,
-        )
-        return RequestContext(
-            credential=credential,
-            loaders=loaders,
-            settings=settings,
-            deadline=deadline,
-            stale=stale,
-            calls=calls,
-        )
-
-
 def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
     """The gateway for `settings`; `transport` replaces the network in tests."""
     if settings.upstream_url is None:
         raise SettingsError("UPSTREAM_URL is required (the CLI starts the sandbox without it)")
-    upstream = Upstream(settings)
+    trusted = _trusted_documents(settings)
+    metrics = Metrics(known_operations=_operation_names(trusted))
+    upstream = Upstream(settings, metrics)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        async with upstream.open(transport):
-            yield
+        try:
+            async with upstream.open(transport):
+                yield
+        finally:
+            metrics.process_exited()
 
-    async def healthz(_request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+    async def readyz(_request: Request) -> Response:
+        reasons = readiness(upstream.opened)
+        if reasons:
+            return JSONResponse({"status": "unavailable", "reasons": reasons}, 503)
+        return JSONResponse({"status": "ready"})
+
+    async def metrics_endpoint(_request: Request) -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
 
     async def home(_request: Request) -> Response:
         return RedirectResponse("/graphql")
 
-    trusted = _trusted_documents(settings)
     prepared = PreparedDocuments()
-    schema = build_schema(settings, prepared)
+    schema = build_schema(settings, prepared, metrics)
     if trusted is not None:
         try:
             prepared.prepare(schema._schema, trusted.by_id, operation_policy(settings))
         except GatewayError as error:
             raise SettingsError(f"TRUSTED_DOCUMENTS: {error.message}") from None
-    graphql = GatewayGraphQL(upstream, schema)
+    graphql = GatewayGraphQL(schema, upstream)
     middleware = [
+        Middleware(RequestLog, metrics=metrics),
         Middleware(
             RequestLimits,
             max_body_bytes=settings.max_request_bytes,
@@ -155,34 +131,40 @@ def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
         ),
     ]
     if settings.cors_origins:
-        middleware.insert(
-            0,
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=[
-                    "Authorization",
-                    "Content-Type",
-                    "Apollo-Require-Preflight",
-                    "X-Apollo-Operation-Name",
-                    "X-Request-ID",
-                    "traceparent",
-                ],
-                max_age=600,
-            ),
-        )
+        middleware.insert(1, _cors(settings))
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/", home),
         ],
         middleware=middleware,
         lifespan=lifespan,
     )
     app.state.upstream = upstream
+    app.state.metrics = metrics
     return app
+
+
+def _cors(settings: Settings) -> Middleware:
+    return Middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Apollo-Require-Preflight",
+            "X-Apollo-Operation-Name",
+            "X-Request-ID",
+            "X-Gateway-Explain",
+            "traceparent",
+        ],
+        expose_headers=["X-Request-ID"],
+        max_age=600,
+    )
 
 
 def _trusted_documents(settings: Settings) -> TrustedDocuments | None:
@@ -192,6 +174,26 @@ def _trusted_documents(settings: Settings) -> TrustedDocuments | None:
         return TrustedDocuments.load(settings.trusted_documents)
     except ManifestError as error:
         raise SettingsError(f"TRUSTED_DOCUMENTS: {error}") from None
+
+
+def _operation_names(trusted: TrustedDocuments | None) -> list[str]:
+    """Operation names of the trusted documents: always their own metric labels."""
+    if trusted is None:
+        return []
+    from graphql import OperationDefinitionNode, parse
+
+    names = []
+    for body in trusted.by_id.values():
+        try:
+            document = parse(body)
+        except Exception:
+            continue
+        names += [
+            d.name.value
+            for d in document.definitions
+            if isinstance(d, OperationDefinitionNode) and d.name
+        ]
+    return names
 
 
 def app_from_env() -> Starlette:

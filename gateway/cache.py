@@ -28,8 +28,11 @@ V = TypeVar("V")
 
 # Given a value and the current time, the moment it must stop being fresh (or None).
 FreshUntil = Callable[[V, float], float | None]
-# Loads a value by the given deadline.
-Load = Callable[[Deadline], Awaitable[V]]
+# Loads a value by the given deadline; the flag is set for a background refresh,
+# which no request waits for.
+Load = Callable[[Deadline, bool], Awaitable[V]]
+# Told of each lookup's event: hit, miss, join, stale or refresh.
+OnEvent = Callable[[str], None]
 
 
 @dataclass(slots=True)
@@ -40,12 +43,26 @@ class CacheStats:
     stale: int = 0
     refreshes: int = 0
 
+    def record(self, event: str) -> None:
+        if event == "hit":
+            self.hits += 1
+        elif event == "miss":
+            self.misses += 1
+        elif event == "join":
+            self.joins += 1
+        elif event == "stale":
+            self.stale += 1
+        elif event == "refresh":
+            self.refreshes += 1
+
 
 @dataclass(frozen=True, slots=True)
 class Served(Generic[V]):
     value: V
     # Seconds since the value was fetched, when it was served past its freshness.
     stale_age_s: float | None = None
+    # How it was served: hit, miss (this caller loaded it), join (another's load), stale.
+    event: str = "hit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +86,7 @@ class ResultCache(Generic[K, V]):
         fresh_until: FreshUntil[V] | None = None,
         weigh: Callable[[V], int] | None = None,
         clock: Callable[[], float] = time.time,
+        on_event: OnEvent | None = None,
     ) -> None:
         self._ttl_s = ttl_s
         self._stale_s = stale_s
@@ -87,6 +105,7 @@ class ResultCache(Generic[K, V]):
                 getsizeof=_entry_size if weigh and max_bytes else None,
             )
         self._inflight: dict[K, asyncio.Future[V]] = {}
+        self._on_event = on_event
         self.stats = CacheStats()
 
     def __len__(self) -> int:
@@ -109,22 +128,24 @@ class ResultCache(Generic[K, V]):
         entry = self._entries.get(key) if self._entries is not None else None
         now = self._clock()
         if entry is not None and now < entry.fresh_until:
-            self.stats.hits += 1
+            self._count("hit")
             if entry.fresh_until - now <= self._refresh_ahead_s and key not in self._inflight:
-                self.stats.refreshes += 1
-                self._start(key, load, Deadline.after(self._refresh_budget_s))
+                self._count("refresh")
+                self._start(key, load, Deadline.after(self._refresh_budget_s), background=True)
             return Served(entry.value)
         pending = self._inflight.get(key)
         if pending is None:
-            self.stats.misses += 1
-            pending = self._start(key, load, deadline)
+            self._count("miss")
+            pending = self._start(key, load, deadline, background=False)
+            event = "miss"
         else:
-            self.stats.joins += 1
+            self._count("join")
+            event = "join"
         try:
             # Each caller waits by its own deadline; one giving up (or being
             # cancelled) does not cancel the load the others share.
             async with asyncio.timeout_at(deadline.at):
-                return Served(await asyncio.shield(pending))
+                return Served(await asyncio.shield(pending), event=event)
         except TimeoutError:
             if entry is not None:
                 return self._stale(entry)
@@ -136,21 +157,28 @@ class ResultCache(Generic[K, V]):
                 return self._stale(entry)
             raise
 
-    def _stale(self, entry: _Entry[V]) -> Served[V]:
-        self.stats.stale += 1
-        return Served(entry.value, round(self._clock() - entry.stored_at, 3))
+    def _count(self, event: str) -> None:
+        self.stats.record(event)
+        if self._on_event is not None:
+            self._on_event(event)
 
-    def _start(self, key: K, load: Load[V], deadline: Deadline) -> asyncio.Future[V]:
-        pending = asyncio.ensure_future(self._load(key, load, deadline))
+    def _stale(self, entry: _Entry[V]) -> Served[V]:
+        self._count("stale")
+        return Served(entry.value, round(self._clock() - entry.stored_at, 3), "stale")
+
+    def _start(
+        self, key: K, load: Load[V], deadline: Deadline, *, background: bool
+    ) -> asyncio.Future[V]:
+        pending = asyncio.ensure_future(self._load(key, load, deadline, background))
         # Retrieve the outcome even if every waiter went away, so a failure is
         # never reported as "exception was never retrieved".
         pending.add_done_callback(consume_outcome)
         self._inflight[key] = pending
         return pending
 
-    async def _load(self, key: K, load: Load[V], deadline: Deadline) -> V:
+    async def _load(self, key: K, load: Load[V], deadline: Deadline, background: bool) -> V:
         try:
-            value = await load(deadline)
+            value = await load(deadline, background)
             self._store(key, value)
             return value
         finally:

@@ -8,6 +8,7 @@ from gateway.cost import CallBudget
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
 from gateway.loaders import Loaders
+from gateway.request_record import RequestRecord
 from gateway.settings import Settings
 from gateway.staleness import StaleLog
 
@@ -20,3 +21,4 @@ class RequestContext:
     deadline: Deadline
     stale: StaleLog
     calls: CallBudget
+    record: RequestRecord

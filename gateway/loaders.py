@@ -16,14 +16,16 @@ from typing import TypeVar
 
 from aiodataloader import DataLoader
 
-from gateway.cache import FreshUntil, ResultCache, consume_outcome
+from gateway.cache import FreshUntil, OnEvent, ResultCache, consume_outcome
 from gateway.cost import CallBudget
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
+from gateway.metrics import Metrics
 from gateway.settings import Settings
 from gateway.staleness import StaleLog
 from gateway.upstream import records
-from gateway.upstream.client import UpstreamClient
+from gateway.upstream.calls import Caller, UpstreamCall
+from gateway.upstream.client import UpstreamClient, promotion_page_params
 from gateway.upstream.queries import CustomerPromotionsQuery, PromotionPageQuery
 
 K = TypeVar("K", bound=Hashable)
@@ -55,16 +57,30 @@ def approximate_size(record: object) -> int:
 class UpstreamCaches:
     """Process-wide caches of upstream results, keyed by credential fingerprint."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
         self.promotions: ResultCache[tuple[str, str, str], records.Promotion] = _cache(
-            settings, promotion_deadline
+            settings, promotion_deadline, _counter(metrics, "promotions")
         )
         self.promotion_pages: ResultCache[tuple[str, PromotionPageQuery], records.PromotionPage]
-        self.promotion_pages = _cache(settings, page_deadline)
+        self.promotion_pages = _cache(settings, page_deadline, _counter(metrics, "promotion_pages"))
 
 
-def _cache(settings: Settings, fresh_until: FreshUntil[V]) -> ResultCache[K, V]:
+def _counter(metrics: Metrics | None, cache: str) -> OnEvent | None:
+    if metrics is None:
+        return None
+    events = metrics.cache_events
+
+    def count(event: str) -> None:
+        events.labels(cache, event).inc()
+
+    return count
+
+
+def _cache(
+    settings: Settings, fresh_until: FreshUntil[V], on_event: OnEvent | None
+) -> ResultCache[K, V]:
     return ResultCache(
+        on_event=on_event,
         ttl_s=settings.cache_ttl_s,
         max_entries=settings.cache_max_entries,
         # The two caches share the byte budget.
@@ -119,40 +135,58 @@ def build_loaders(
     caches: UpstreamCaches,
     credential: Credential,
     settings: Settings,
-    deadline: Deadline,
+    caller: Caller,
     stale: StaleLog,
-    calls: CallBudget,
+    budget: CallBudget,
 ) -> Loaders:
-    """This request's loaders: every call they start is counted against `calls` and
-    ends by the operation's `deadline`."""
+    """This request's loaders: every call they start is counted against `budget`,
+    ends by the caller's deadline and is reported in the caller's call list."""
     scope = credential.fingerprint
+
+    def background(deadline: Deadline) -> Caller:
+        return Caller(deadline, calls=None, cache="refresh")
+
+    def served_from_cache(endpoint: str, params: dict[str, str], event: str) -> None:
+        if event != "miss" and caller.calls is not None:
+            caller.calls.append(UpstreamCall(endpoint, params, event))
 
     async def promotion(key: PromotionKey) -> records.Promotion:
         program_id, promotion_id = key
 
-        async def load(by: Deadline) -> records.Promotion:
-            calls.spend()
-            return await client.promotion(credential, program_id, promotion_id, by)
+        async def load(by: Deadline, in_background: bool) -> records.Promotion:
+            if in_background:
+                return await client.promotion(credential, program_id, promotion_id, background(by))
+            budget.spend()
+            return await client.promotion(
+                credential, program_id, promotion_id, caller.for_cache("miss")
+            )
 
-        served = await caches.promotions.get((scope, program_id, promotion_id), load, deadline)
+        served = await caches.promotions.get(
+            (scope, program_id, promotion_id), load, caller.deadline
+        )
+        shown = {"programId": program_id, "promotionId": promotion_id}
+        served_from_cache("promotion", shown, served.event)
         if served.stale_age_s is not None:
             stale.add(served.value, served.stale_age_s)
         return served.value
 
     async def promotion_page(query: PromotionPageQuery) -> records.PromotionPage:
-        async def load(by: Deadline) -> records.PromotionPage:
-            calls.spend()
-            return await client.promotion_page(credential, query, by)
+        async def load(by: Deadline, in_background: bool) -> records.PromotionPage:
+            if in_background:
+                return await client.promotion_page(credential, query, background(by))
+            budget.spend()
+            return await client.promotion_page(credential, query, caller.for_cache("miss"))
 
-        served = await caches.promotion_pages.get((scope, query), load, deadline)
+        served = await caches.promotion_pages.get((scope, query), load, caller.deadline)
+        served_from_cache("promotion_list", promotion_page_params(query), served.event)
         if served.stale_age_s is not None:
             for listed in served.value.promotions:
                 stale.add(listed, served.stale_age_s)
         return served.value
 
     async def customer_promotions(query: CustomerPromotionsQuery) -> records.CustomerPage:
-        calls.spend()
-        return await client.customer_promotions(credential, query, deadline)
+        budget.spend()
+        return await client.customer_promotions(credential, query, caller)
 
     return Loaders(
         promotion=Loader(promotion, limit=settings.promotion_fanout),

@@ -94,6 +94,8 @@ class Settings:
     # Requests a minute per credential (else per client address); 0: no limit.
     client_rate_limit_per_min: int = 3000
     cors_origins: tuple[str, ...] = ()
+    # Explain mode in production (always on in development) for X-Gateway-Explain: 1.
+    allow_explain: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -205,6 +207,7 @@ class Settings:
                 "CLIENT_RATE_LIMIT_PER_MIN", _non_negative_int, defaults.client_rate_limit_per_min
             ),
             cors_origins=read("CORS_ORIGINS", _origins, defaults.cors_origins),
+            allow_explain=read("ALLOW_EXPLAIN", _boolean, defaults.allow_explain),
         )
         if settings.promotion_fanout > settings.upstream_max_connections:
             raise SettingsError("PROMOTION_FANOUT must not exceed UPSTREAM_MAX_CONNECTIONS")
@@ -268,6 +271,15 @@ def _share(raw: str) -> float:
     if not 0 <= value <= 1:
         raise ValueError("must be between 0 and 1")
     return value
+
+
+def _boolean(raw: str) -> bool:
+    value = raw.lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
 
 
 def _origins(raw: str) -> tuple[str, ...]:

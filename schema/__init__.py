@@ -12,7 +12,9 @@ from strawberry.types import ExecutionContext
 
 from gateway.graphql_errors import ErrorCodes
 from gateway.guard import OperationGuard, OperationPolicy, PreparedDocuments
+from gateway.metrics import Metrics
 from gateway.operation_limits import OperationLimits
+from gateway.operation_report import Explain, OperationReport
 from gateway.settings import Settings
 from gateway.staleness import StaleReport
 from schema.query import Query
@@ -27,7 +29,9 @@ class GatewaySchema(strawberry.Schema):
 
 
 def build_schema(
-    settings: Settings | None = None, prepared: PreparedDocuments | None = None
+    settings: Settings | None = None,
+    prepared: PreparedDocuments | None = None,
+    metrics: Metrics | None = None,
 ) -> strawberry.Schema:
     """The schema with its guards; `prepared` holds the trusted documents once parsed."""
     settings = settings or Settings()
@@ -35,11 +39,16 @@ def build_schema(
     documents = prepared or PreparedDocuments()
     production = settings.is_production
     # Factories build each extension per request; the rule classes they add are
-    # module-level, so validation caches keyed by rules still hit.
-    extensions: list[Any] = [
+    # module-level, so validation caches keyed by rules still hit. Hooks leave in
+    # reverse order: the report, first, sees the errors ErrorCodes has coded.
+    extensions: list[Any] = []
+    if metrics is not None:
+        extensions.append(lambda: OperationReport(metrics=metrics))
+    extensions += [
         lambda: ErrorCodes(hide_suggestions=production),
         lambda: OperationGuard(policy=policy, prepared=documents),
         StaleReport,
+        Explain,
     ]
     if production:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))

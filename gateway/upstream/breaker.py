@@ -27,6 +27,7 @@ class CircuitBreaker:
         failure_threshold: int,
         open_s: float,
         clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[BreakerState], None] | None = None,
     ) -> None:
         self._threshold = failure_threshold
         self._open_s = open_s
@@ -35,10 +36,17 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at = 0.0
         self._probing = False
+        self._on_change = on_change
 
     @property
     def state(self) -> BreakerState:
         return self._state
+
+    def _become(self, state: BreakerState) -> None:
+        changed = state is not self._state
+        self._state = state
+        if changed and self._on_change is not None:
+            self._on_change(state)
 
     def retry_in(self) -> float:
         """Seconds until an open breaker lets a probe through."""
@@ -51,7 +59,7 @@ class CircuitBreaker:
         if self._state is BreakerState.OPEN:
             if self._clock() - self._opened_at < self._open_s:
                 return False
-            self._state = BreakerState.HALF_OPEN
+            self._become(BreakerState.HALF_OPEN)
         if self._state is BreakerState.HALF_OPEN:
             if self._probing:
                 return False
@@ -65,7 +73,7 @@ class CircuitBreaker:
         if not failed:
             self._failures = 0
             if self._state is BreakerState.HALF_OPEN:
-                self._state = BreakerState.CLOSED
+                self._become(BreakerState.CLOSED)
             return
         self._failures += 1
         if (was_probe and self._state is BreakerState.HALF_OPEN) or (
@@ -78,5 +86,5 @@ class CircuitBreaker:
         self._probing = False
 
     def _open(self) -> None:
-        self._state = BreakerState.OPEN
         self._opened_at = self._clock()
+        self._become(BreakerState.OPEN)

@@ -9,7 +9,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -20,9 +20,11 @@ import httpx
 from gateway import errors
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
+from gateway.metrics import BREAKER_STATES, Metrics
 from gateway.settings import Settings
 from gateway.upstream import parsing, records
-from gateway.upstream.breaker import CircuitBreaker
+from gateway.upstream.breaker import BreakerState, CircuitBreaker
+from gateway.upstream.calls import Caller, UpstreamCall
 from gateway.upstream.queries import CustomerPromotionsQuery, PromotionPageQuery
 from gateway.upstream.rate_limit import UpstreamRateLimit
 from gateway.upstream.retries import RetryBudget, backoff_s
@@ -139,19 +141,24 @@ def customer_promotions_params(query: CustomerPromotionsQuery) -> dict[str, str]
 class UpstreamClient:
     """Typed calls to the three endpoints over one shared httpx client.
 
-    Every call ends by its deadline. On the way out it passes the endpoint's
-    circuit breaker, the credential's rate limit and the bound on calls in
-    flight; failures that may pass (connection errors, 502, 503, 504, 429) are
-    retried with backoff, within the deadline and the retry budget.
+    Every call ends by its caller's deadline. On the way out it passes the
+    endpoint's circuit breaker, the credential's rate limit and the bound on
+    calls in flight; failures that may pass (connection errors, 502, 503, 504,
+    429) are retried with backoff, within the deadline and the retry budget.
+    Each call is reported to its caller (explain mode, logs) and to the metrics.
     """
 
-    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, settings: Settings, metrics: Metrics | None = None
+    ) -> None:
         self._http = http
         self._settings = settings
+        self._metrics = metrics
         self.breakers = {
             endpoint: CircuitBreaker(
                 failure_threshold=settings.breaker_failure_threshold,
                 open_s=settings.breaker_open_s,
+                on_change=self._breaker_changed(endpoint),
             )
             for endpoint in Endpoint
         }
@@ -163,30 +170,38 @@ class UpstreamClient:
         self.slots = CallSlots(
             limit=settings.upstream_max_concurrency, max_queue=settings.upstream_max_queue
         )
+        self._last_answer = -math.inf  # monotonic time of the last healthy answer
+
+    def answered_within(self, seconds: float) -> bool:
+        """Did the upstream answer healthily (a 2xx, or a 4xx about a request) lately?"""
+        return time.monotonic() - self._last_answer <= seconds
 
     async def promotion(
-        self, credential: Credential, program_id: str, promotion_id: str, deadline: Deadline
+        self, credential: Credential, program_id: str, promotion_id: str, caller: Caller
     ) -> records.Promotion:
         path = self._settings.promotion_path.format(
             programId=quote(program_id, safe=""), promotionId=quote(promotion_id, safe="")
         )
-        body = await self._get(Endpoint.PROMOTION, path, {}, credential, deadline)
+        shown = {"programId": program_id, "promotionId": promotion_id}
+        body = await self._get(Endpoint.PROMOTION, path, {}, credential, caller, shown)
         return parsing.parse_promotion(body, program_id)
 
     async def promotion_page(
-        self, credential: Credential, query: PromotionPageQuery, deadline: Deadline
+        self, credential: Credential, query: PromotionPageQuery, caller: Caller
     ) -> records.PromotionPage:
         path = self._settings.promotion_list_path
         params = promotion_page_params(query)
-        body = await self._get(Endpoint.PROMOTION_LIST, path, params, credential, deadline)
+        body = await self._get(Endpoint.PROMOTION_LIST, path, params, credential, caller, params)
         return parsing.parse_promotion_page(body)
 
     async def customer_promotions(
-        self, credential: Credential, query: CustomerPromotionsQuery, deadline: Deadline
+        self, credential: Credential, query: CustomerPromotionsQuery, caller: Caller
     ) -> records.CustomerPage:
         path = self._settings.customer_promotions_path
         params = customer_promotions_params(query)
-        body = await self._get(Endpoint.CUSTOMER_PROMOTIONS, path, params, credential, deadline)
+        body = await self._get(
+            Endpoint.CUSTOMER_PROMOTIONS, path, params, credential, caller, params
+        )
         return parsing.parse_customer_page(body)
 
     async def _get(
@@ -195,26 +210,38 @@ class UpstreamClient:
         path: str,
         params: Mapping[str, str],
         credential: Credential,
-        deadline: Deadline,
+        caller: Caller,
+        shown: Mapping[str, str],
     ) -> object:
+        call = UpstreamCall(endpoint.value, dict(shown), caller.cache)
+        if caller.calls is not None:
+            caller.calls.append(call)
         self.retry_budget.record_call()
-        retries = 0
-        while True:
-            try:
-                return await self._attempt(endpoint, path, params, credential, deadline)
-            except _Failure as failure:
-                delay_s = self._retry_delay(failure, retries, deadline)
-                if delay_s is None:
-                    raise failure.error from None
-                retries += 1
-                logger.info(
-                    "upstream %s: %s, retry %d in %.0f ms",
-                    endpoint.value,
-                    failure.error.code,
-                    retries,
-                    delay_s * 1000,
-                )
-                await asyncio.sleep(delay_s)
+        started = time.perf_counter()
+        try:
+            while True:
+                try:
+                    return await self._attempt(endpoint, path, params, credential, caller, call)
+                except _Failure as failure:
+                    delay_s = self._retry_delay(failure, call.retries, caller.deadline)
+                    if delay_s is None:
+                        raise failure.error from None
+                    call.retries += 1
+                    logger.info(
+                        "upstream %s: %s, retry %d in %.0f ms",
+                        endpoint.value,
+                        failure.error.code,
+                        call.retries,
+                        delay_s * 1000,
+                    )
+                    await asyncio.sleep(delay_s)
+        except errors.GatewayError as error:
+            call.error = error.code
+            if error.code == errors.RateLimited.code and call.status is None:
+                self._count_rejection()
+            raise
+        finally:
+            call.duration_ms = round((time.perf_counter() - started) * 1000, 2)
 
     def _retry_delay(self, failure: _Failure, retries: int, deadline: Deadline) -> float | None:
         """How long to wait before retrying, or None: do not retry."""
@@ -238,21 +265,25 @@ class UpstreamClient:
         path: str,
         params: Mapping[str, str],
         credential: Credential,
-        deadline: Deadline,
+        caller: Caller,
+        call: UpstreamCall,
     ) -> object:
         breaker = self.breakers[endpoint]
         if not breaker.admit():
+            call.status = "breaker_open"
             raise errors.UpstreamUnavailable(
                 "The upstream is failing; the gateway is not calling it for now.",
                 details={"retryAfter": max(1, math.ceil(breaker.retry_in()))},
             )
         try:
-            await self.rate_limit.acquire(credential.fingerprint, deadline)
-            async with self.slots.hold(deadline):
-                response = await self._exchange(endpoint, path, params, credential, deadline)
+            await self.rate_limit.acquire(credential.fingerprint, caller.deadline)
+            async with self.slots.hold(caller.deadline):
+                response = await self._exchange(endpoint, path, params, credential, caller, call)
             body = _checked_body(endpoint, response)
         except _Failure as failure:
             breaker.record(failed=failure.breaker_failure)
+            if not failure.breaker_failure:
+                self._last_answer = time.monotonic()
             if failure.error.code == errors.RateLimited.code:
                 self.rate_limit.throttle(credential.fingerprint, failure.retry_after_s)
             raise
@@ -260,6 +291,7 @@ class UpstreamClient:
             breaker.release()
             raise
         breaker.record(failed=False)
+        self._last_answer = time.monotonic()
         return body
 
     async def _exchange(
@@ -268,39 +300,62 @@ class UpstreamClient:
         path: str,
         params: Mapping[str, str],
         credential: Credential,
-        deadline: Deadline,
+        caller: Caller,
+        call: UpstreamCall,
     ) -> _Response:
         """One HTTP exchange, the body read in full (and capped) by the deadline."""
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", **caller.headers}
         if credential.authorization is not None:
             headers["Authorization"] = credential.authorization
-        timeout_s = min(self._settings.upstream_timeout_s, deadline.remaining())
+        timeout_s = min(self._settings.upstream_timeout_s, caller.deadline.remaining())
         started = time.perf_counter()
+        metrics = self._metrics
+        if metrics is not None:
+            metrics.upstream_in_flight.inc()
         try:
             # httpx's timeouts are per phase: a slow-drip body outlives them. One
             # deadline covers the wait for a connection, the headers and the whole body.
             async with asyncio.timeout(timeout_s):
                 request = self._http.build_request("GET", path, params=params, headers=headers)
                 response = await self._http.send(request, stream=True)
+                call.status = response.status_code
                 try:
                     content = await _read_capped(response, self._settings.upstream_max_body_bytes)
                 finally:
                     await response.aclose()
         except (TimeoutError, httpx.TimeoutException):
             logger.warning("upstream %s timed out", endpoint.value)
-            raise _Failure(_timeout(timeout_s, deadline), breaker_failure=True) from None
+            call.status = "timeout"
+            raise _Failure(_timeout(timeout_s, caller.deadline), breaker_failure=True) from None
         except httpx.HTTPError as error:
             logger.warning("upstream %s failed: %s", endpoint.value, type(error).__name__)
+            call.status = "unreachable"
             raise _Failure(
                 _error(errors.UpstreamUnavailable), retryable=True, breaker_failure=True
             ) from None
+        finally:
+            elapsed_s = time.perf_counter() - started
+            if metrics is not None:
+                metrics.upstream_in_flight.dec()
+                metrics.upstream_calls.labels(endpoint.value, str(call.status)).inc()
+                metrics.upstream_seconds.labels(endpoint.value).observe(elapsed_s)
         logger.debug(
-            "upstream %s -> %s in %.1f ms",
-            endpoint.value,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
+            "upstream %s -> %s in %.1f ms", endpoint.value, response.status_code, elapsed_s * 1000
         )
         return _Response(response.status_code, response.headers.get("Retry-After"), content)
+
+    def _breaker_changed(self, endpoint: Endpoint) -> Callable[[BreakerState], None]:
+        def changed(state: BreakerState) -> None:
+            logger.warning("upstream %s: circuit %s", endpoint.value, state.value)
+            if self._metrics is not None:
+                value = BREAKER_STATES[state.value]
+                self._metrics.breaker_state.labels(endpoint.value).set(value)
+
+        return changed
+
+    def _count_rejection(self) -> None:
+        if self._metrics is not None:
+            self._metrics.rate_limited.labels("upstream").inc()
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,10 +20,10 @@ def soon() -> Deadline:
     return Deadline.after(5)
 
 
-def counting(value: int) -> tuple[list[Deadline], Callable[[Deadline], Awaitable[int]]]:
+def counting(value: int) -> tuple[list[Deadline], Callable[[Deadline, bool], Awaitable[int]]]:
     loads: list[Deadline] = []
 
-    async def load(deadline: Deadline) -> int:
+    async def load(deadline: Deadline, _background: bool) -> int:
         loads.append(deadline)
         return value
 
@@ -35,13 +35,27 @@ async def test_an_entry_lives_for_the_ttl() -> None:
     cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, clock=clock)
     loads, load = counting(42)
 
-    assert await cache.get("k", load, soon()) == Served(42)
+    assert (await cache.get("k", load, soon())).value == 42
     clock.now += 59
-    assert await cache.get("k", load, soon()) == Served(42)
+    assert (await cache.get("k", load, soon())).value == 42
     clock.now += 2
-    assert await cache.get("k", load, soon()) == Served(42)
+    assert (await cache.get("k", load, soon())).value == 42
     assert len(loads) == 2
     assert (cache.stats.hits, cache.stats.misses) == (1, 2)
+
+
+async def test_each_lookup_says_how_it_was_served() -> None:
+    events: list[str] = []
+    cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, on_event=events.append)
+
+    async def slow(_deadline: Deadline, _background: bool) -> int:
+        await asyncio.sleep(0.01)
+        return 3
+
+    first, second = await asyncio.gather(cache.get("k", slow, soon()), cache.get("k", slow, soon()))
+    third = await cache.get("k", slow, soon())
+    assert [first.event, second.event, third.event] == ["miss", "join", "hit"]
+    assert events == ["miss", "join", "hit"]
 
 
 async def test_an_entry_expires_at_its_own_deadline_first() -> None:
@@ -51,7 +65,7 @@ async def test_an_entry_expires_at_its_own_deadline_first() -> None:
     )
     calls = 0
 
-    async def load(_deadline: Deadline) -> float:
+    async def load(_deadline: Deadline, _background: bool) -> float:
         nonlocal calls
         calls += 1
         return clock.now + 10  # e.g. the promotion ends in 10 s
@@ -68,7 +82,7 @@ async def test_errors_are_never_cached() -> None:
     cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10)
     outcomes: list[Exception | int] = [RuntimeError("down"), 7]
 
-    async def load(_deadline: Deadline) -> int:
+    async def load(_deadline: Deadline, _background: bool) -> int:
         outcome = outcomes.pop(0)
         if isinstance(outcome, Exception):
             raise outcome
@@ -76,14 +90,14 @@ async def test_errors_are_never_cached() -> None:
 
     with pytest.raises(RuntimeError):
         await cache.get("k", load, soon())
-    assert await cache.get("k", load, soon()) == Served(7)
+    assert (await cache.get("k", load, soon())).value == 7
 
 
 async def test_concurrent_misses_share_one_load() -> None:
     cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10)
     started = 0
 
-    async def load(_deadline: Deadline) -> int:
+    async def load(_deadline: Deadline, _background: bool) -> int:
         nonlocal started
         started += 1
         await asyncio.sleep(0.01)
@@ -98,7 +112,7 @@ async def test_concurrent_misses_share_one_load() -> None:
 async def test_a_cancelled_waiter_does_not_cancel_the_shared_load() -> None:
     cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10)
 
-    async def load(_deadline: Deadline) -> int:
+    async def load(_deadline: Deadline, _background: bool) -> int:
         await asyncio.sleep(0.02)
         return 5
 
@@ -106,33 +120,33 @@ async def test_a_cancelled_waiter_does_not_cancel_the_shared_load() -> None:
     second = asyncio.ensure_future(cache.get("k", load, soon()))
     await asyncio.sleep(0)
     first.cancel()
-    assert await second == Served(5)
+    assert (await second).value == 5
 
 
 async def test_a_waiter_gives_up_at_its_own_deadline() -> None:
     cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10)
 
-    async def load(_deadline: Deadline) -> int:
+    async def load(_deadline: Deadline, _background: bool) -> int:
         await asyncio.sleep(0.2)
         return 5
 
     patient = asyncio.ensure_future(cache.get("k", load, soon()))
     with pytest.raises(errors.UpstreamTimeout):
         await cache.get("k", load, Deadline.after(0.01))
-    assert await patient == Served(5)
+    assert (await patient).value == 5
 
 
 async def test_a_zero_ttl_caches_nothing_but_still_shares_loads() -> None:
     cache: ResultCache[str, int] = ResultCache(ttl_s=0, max_entries=10)
     count = 0
 
-    async def load(_deadline: Deadline) -> int:
+    async def load(_deadline: Deadline, _background: bool) -> int:
         nonlocal count
         count += 1
         return count
 
-    assert await cache.get("k", load, soon()) == Served(1)
-    assert await cache.get("k", load, soon()) == Served(2)
+    assert (await cache.get("k", load, soon())).value == 1
+    assert (await cache.get("k", load, soon())).value == 2
     assert len(cache) == 0
 
 
@@ -163,7 +177,7 @@ async def test_a_value_larger_than_the_cache_is_served_but_not_kept() -> None:
     )
     _, load = counting(9)
 
-    assert await cache.get(1, load, soon()) == Served(9)
+    assert (await cache.get(1, load, soon())).value == 9
     assert len(cache) == 0
 
 
@@ -185,10 +199,10 @@ async def test_a_failed_refresh_serves_the_stale_value_with_its_age(
     await cache.get("k", load, soon())
     clock.now += 100
 
-    async def failing(_deadline: Deadline) -> int:
+    async def failing(_deadline: Deadline, _background: bool) -> int:
         raise failure
 
-    assert await cache.get("k", failing, soon()) == Served(1, stale_age_s=100.0)
+    assert await cache.get("k", failing, soon()) == Served(1, stale_age_s=100.0, event="stale")
     assert cache.stats.stale == 1
 
 
@@ -209,7 +223,7 @@ async def test_answers_about_the_request_are_never_papered_over(
     await cache.get("k", load, soon())
     clock.now += 100
 
-    async def failing(_deadline: Deadline) -> int:
+    async def failing(_deadline: Deadline, _background: bool) -> int:
         raise failure
 
     with pytest.raises(type(failure)):
@@ -223,7 +237,7 @@ async def test_nothing_is_served_past_the_stale_window() -> None:
     await cache.get("k", load, soon())
     clock.now += 661
 
-    async def failing(_deadline: Deadline) -> int:
+    async def failing(_deadline: Deadline, _background: bool) -> int:
         raise errors.UpstreamUnavailable("down")
 
     with pytest.raises(errors.UpstreamUnavailable):
@@ -237,11 +251,13 @@ async def test_a_stale_value_stands_in_when_the_refresh_outlives_the_deadline() 
     await cache.get("k", load, soon())
     clock.now += 61
 
-    async def hanging(_deadline: Deadline) -> int:
+    async def hanging(_deadline: Deadline, _background: bool) -> int:
         await asyncio.sleep(10)
         return 2
 
-    assert await cache.get("k", hanging, Deadline.after(0.02)) == Served(1, stale_age_s=61.0)
+    assert await cache.get("k", hanging, Deadline.after(0.02)) == Served(
+        1, stale_age_s=61.0, event="stale"
+    )
 
 
 async def test_a_hit_near_expiry_refreshes_in_the_background() -> None:
@@ -253,7 +269,7 @@ async def test_a_hit_near_expiry_refreshes_in_the_background() -> None:
     started = asyncio.Event()
     release = asyncio.Event()
 
-    async def load(_deadline: Deadline) -> int:
+    async def load(_deadline: Deadline, _background: bool) -> int:
         value = next(values)
         if value == 2:
             started.set()
@@ -263,10 +279,10 @@ async def test_a_hit_near_expiry_refreshes_in_the_background() -> None:
     await cache.get("k", load, soon())
     clock.now += 55
     # Served at once from the entry while the refresh runs.
-    assert await cache.get("k", load, soon()) == Served(1)
+    assert (await cache.get("k", load, soon())).value == 1
     await started.wait()
     release.set()
     await asyncio.sleep(0.01)
     clock.now += 10  # past the first entry's freshness: the refreshed one answers
-    assert await cache.get("k", load, soon()) == Served(2)
+    assert (await cache.get("k", load, soon())).value == 2
     assert cache.stats.refreshes == 1

@@ -8,6 +8,7 @@ from gateway.deadline import Deadline
 from gateway.loaders import Loaders, UpstreamCaches, build_loaders
 from gateway.settings import Settings
 from gateway.staleness import StaleLog
+from gateway.upstream.calls import Caller
 from gateway.upstream.client import UpstreamClient
 
 SETTINGS = Settings(upstream_url="http://upstream.test")
@@ -26,7 +27,13 @@ async def test_the_real_upstream_calls_are_held_to_the_budget() -> None:
     credential = Credential.from_header("Basic x", secret=b"k")
     calls = CallBudget(2)
     loaders = build_loaders(
-        client, UpstreamCaches(SETTINGS), credential, SETTINGS, Deadline.after(5), StaleLog(), calls
+        client,
+        UpstreamCaches(SETTINGS),
+        credential,
+        SETTINGS,
+        Caller(Deadline.after(5)),
+        StaleLog(),
+        calls,
     )
     first = await loaders.promotion.load(("469", "1"))
     second = await loaders.promotion.load(("469", "2"))
@@ -47,7 +54,7 @@ async def test_cache_hits_cost_nothing() -> None:
 
     def loaders(calls: CallBudget) -> Loaders:
         return build_loaders(
-            client, caches, credential, SETTINGS, Deadline.after(5), StaleLog(), calls
+            client, caches, credential, SETTINGS, Caller(Deadline.after(5)), StaleLog(), calls
         )
 
     await loaders(CallBudget(1)).promotion.load(("469", "1"))

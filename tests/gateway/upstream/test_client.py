@@ -10,6 +10,7 @@ from gateway import errors
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
 from gateway.settings import Settings
+from gateway.upstream.calls import Caller
 from gateway.upstream.client import UpstreamClient, customer_promotions_params
 from gateway.upstream.queries import CustomerIdentity, CustomerPromotionsQuery
 from gateway.upstream.records import (
@@ -23,8 +24,8 @@ SETTINGS = Settings(upstream_url="http://upstream.test", upstream_timeout_s=0.2)
 CREDENTIAL = Credential.from_header("Basic c2VjcmV0", secret=b"k")
 
 
-def soon() -> Deadline:
-    return Deadline.after(5)
+def soon() -> Caller:
+    return Caller(Deadline.after(5))
 
 
 def client_for(handler: httpx.MockTransport, **changes: Any) -> UpstreamClient:
@@ -219,7 +220,7 @@ async def test_a_retry_after_beyond_the_cap_or_the_deadline_is_not_waited_for() 
     upstream = Scripted(httpx.Response(503, headers={"Retry-After": "2"}))
     client = client_for(httpx.MockTransport(upstream), upstream_retry_after_max_s=5)
     with pytest.raises(errors.UpstreamUnavailable):
-        await client.promotion(CREDENTIAL, "469", "7", Deadline.after(1))
+        await client.promotion(CREDENTIAL, "469", "7", Caller(Deadline.after(1)))
     assert len(upstream.requests) == 1
 
     capped = client_for(httpx.MockTransport(upstream), upstream_retry_after_max_s=1)
@@ -296,7 +297,7 @@ async def test_the_operation_deadline_cuts_a_call_short() -> None:
 
     client = client_for(httpx.MockTransport(slow), upstream_timeout_s=5)
     with pytest.raises(errors.UpstreamTimeout) as raised:
-        await client.promotion(CREDENTIAL, "469", "7", Deadline.after(0.05))
+        await client.promotion(CREDENTIAL, "469", "7", Caller(Deadline.after(0.05)))
     assert "budget" in raised.value.message
 
 
