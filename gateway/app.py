@@ -26,9 +26,11 @@ from gateway.guard import PreparedDocuments
 from gateway.health import healthz, readiness
 from gateway.limits import RequestLimits
 from gateway.loaders import UpstreamCaches
+from gateway.logs import configure_logging
 from gateway.metrics import Metrics
 from gateway.request_log import RequestLog
 from gateway.settings import Settings, SettingsError
+from gateway.tracing import Tracing
 from gateway.upstream.client import UpstreamClient
 from schema import build_schema, operation_policy
 
@@ -36,9 +38,10 @@ from schema import build_schema, operation_policy
 class Upstream:
     """The process's upstream client and caches, opened and closed by the lifespan."""
 
-    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics, tracing: Tracing) -> None:
         self.settings = settings
         self.metrics = metrics
+        self.tracing = tracing
         self.caches = UpstreamCaches(settings, metrics)
         self._client: UpstreamClient | None = None
 
@@ -67,20 +70,26 @@ class Upstream:
             timeout=settings.upstream_timeout_s,
             follow_redirects=False,
         ) as http:
-            self._client = UpstreamClient(http, settings, self.metrics)
+            self._client = UpstreamClient(http, settings, self.metrics, self.tracing)
             try:
                 yield
             finally:
                 self._client = None
 
 
-def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
-    """The gateway for `settings`; `transport` replaces the network in tests."""
+def create_app(
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    tracing: Tracing | None = None,
+) -> Starlette:
+    """The gateway for `settings`; `transport` replaces the network in tests, and
+    `tracing` the tracer configured from the OTEL_* environment."""
     if settings.upstream_url is None:
         raise SettingsError("UPSTREAM_URL is required (the CLI starts the sandbox without it)")
     trusted = _trusted_documents(settings)
     metrics = Metrics(known_operations=_operation_names(trusted))
-    upstream = Upstream(settings, metrics)
+    tracing = tracing or Tracing.from_env()
+    upstream = Upstream(settings, metrics, tracing)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -89,6 +98,7 @@ def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
                 yield
         finally:
             metrics.process_exited()
+            tracing.shutdown()
 
     async def readyz(_request: Request) -> Response:
         reasons = readiness(upstream.opened)
@@ -104,7 +114,7 @@ def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
         return RedirectResponse("/graphql")
 
     prepared = PreparedDocuments()
-    schema = build_schema(settings, prepared, metrics)
+    schema = build_schema(settings, prepared, metrics, tracing)
     if trusted is not None:
         try:
             prepared.prepare(schema._schema, trusted.by_id, operation_policy(settings))
@@ -198,4 +208,6 @@ def _operation_names(trusted: TrustedDocuments | None) -> list[str]:
 
 def app_from_env() -> Starlette:
     """The uvicorn factory: settings from the environment (each worker reads them)."""
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, json_lines=settings.is_production)
+    return create_app(settings)

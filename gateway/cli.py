@@ -6,12 +6,16 @@ import argparse
 import atexit
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import httpx
 
+from gateway.logs import configure_logging
 from gateway.server import serve
 from gateway.settings import Settings, SettingsError
 
@@ -38,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
         settings = Settings.from_env(environ)
     except SettingsError as error:
         parser.exit(2, f"promotions-gateway: {error}\n")
-    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, json_lines=settings.is_production)
 
     if settings.upstream_url is None:
         from sandbox import DEMO_AUTHORIZATION
@@ -46,10 +50,26 @@ def main(argv: list[str] | None = None) -> None:
         environ["UPSTREAM_URL"] = start_sandbox(settings.sandbox_port)
         environ.setdefault("UPSTREAM_AUTHORIZATION", DEMO_AUTHORIZATION)
         logger.info("sandbox upstream on %s (demo credential preset)", environ["UPSTREAM_URL"])
+    if settings.workers > 1 or environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_directory(environ)
     # Workers are separate processes: hand them the settings through the environment.
     os.environ.update(environ)
     logger.info("GraphQL on http://%s:%s/graphql", settings.host, settings.port)
     serve(settings)
+
+
+def metrics_directory(environ: dict[str, str]) -> str:
+    """Where the workers share their metrics: emptied (or made) before they start."""
+    given = environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not given:
+        directory = tempfile.mkdtemp(prefix="gateway-metrics-")
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        return directory
+    path = Path(given)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    return given
 
 
 def start_sandbox(port: int) -> str:

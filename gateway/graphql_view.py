@@ -66,9 +66,10 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             not settings.is_production or settings.allow_explain
         )
         forwarded = {"X-Request-ID": record.request_id}
-        traceparent = headers.get("traceparent")
-        if traceparent:
-            forwarded["traceparent"] = traceparent
+        record.traceparent = headers.get("traceparent")
+        if record.traceparent:
+            # Replaced by the call's own span's when tracing is on.
+            forwarded["traceparent"] = record.traceparent
         caller = Caller(
             Deadline.after(settings.operation_timeout_s), calls=record.calls, headers=forwarded
         )

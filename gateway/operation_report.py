@@ -15,6 +15,7 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.metrics import Metrics
 from gateway.request_record import RequestRecord
+from gateway.tracing import Tracing, mark_failed
 
 
 def _record(extension: SchemaExtension) -> RequestRecord | None:
@@ -23,19 +24,36 @@ def _record(extension: SchemaExtension) -> RequestRecord | None:
 
 
 class OperationReport(SchemaExtension):
-    def __init__(self, *, metrics: Metrics) -> None:
+    def __init__(self, *, metrics: Metrics, tracing: Tracing) -> None:
         self._metrics = metrics
+        self._tracing = tracing
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        yield
+        record = _record(self)
+        # The name is known once parsed; the span is renamed then.
+        traceparent = record.traceparent if record is not None else None
+        with self._tracing.operation("operation", traceparent) as span:
+            yield
+            label = self._report(started)
+            if span is not None:
+                span.update_name(f"graphql {label}")
+                span.set_attribute("graphql.operation.name", label)
+                if record is not None:
+                    span.set_attribute("gateway.request_id", record.request_id)
+                    span.set_attribute("gateway.upstream.calls", record.upstream_calls())
+                    if record.error_codes:
+                        mark_failed(span, record.error_codes[0])
+
+    def _report(self, started: float) -> str:
         context = self.execution_context
         result = context.result
         errors = result.errors if result is not None and result.errors else []
         codes = [str((e.extensions or {}).get("code", "INTERNAL")) for e in errors]
+        data = result.data if result is not None else None
         if not errors:
             outcome = "ok"
-        elif result is not None and result.data:
+        elif data and any(value is not None for value in data.values()):
             outcome = "partial"
         else:
             outcome = "error"
@@ -50,6 +68,7 @@ class OperationReport(SchemaExtension):
         if record is not None:
             record.operation_name = label
             record.error_codes = codes
+        return label
 
 
 class Explain(SchemaExtension):

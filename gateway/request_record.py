@@ -16,6 +16,7 @@ class RequestRecord:
     started: float = field(default_factory=time.perf_counter)
     operation_name: str | None = None
     explain: bool = False
+    traceparent: str | None = None  # the client's, if it sent one
     calls: list[UpstreamCall] = field(default_factory=list)
     error_codes: list[str] = field(default_factory=list)
 

@@ -47,6 +47,8 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level.lower(),
+        # Logging is the gateway's (gateway/logs.py): uvicorn's loggers reach its handler.
+        log_config=None,
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_s),

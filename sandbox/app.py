@@ -242,6 +242,8 @@ def create_app(sandbox: Sandbox | None = None) -> Starlette:
                         "params": dict(request.query_params),
                         "promotionId": promotion_id,
                         "tenant": tenant,
+                        "requestId": request.headers.get("x-request-id"),
+                        "traceparent": request.headers.get("traceparent"),
                         "started": started,
                         "ended": time.monotonic(),
                     }

@@ -17,6 +17,7 @@ from gateway.operation_limits import OperationLimits
 from gateway.operation_report import Explain, OperationReport
 from gateway.settings import Settings
 from gateway.staleness import StaleReport
+from gateway.tracing import Tracing
 from schema.query import Query
 from schema.scalars import SCALARS
 
@@ -32,6 +33,7 @@ def build_schema(
     settings: Settings | None = None,
     prepared: PreparedDocuments | None = None,
     metrics: Metrics | None = None,
+    tracing: Tracing | None = None,
 ) -> strawberry.Schema:
     """The schema with its guards; `prepared` holds the trusted documents once parsed."""
     settings = settings or Settings()
@@ -43,7 +45,8 @@ def build_schema(
     # reverse order: the report, first, sees the errors ErrorCodes has coded.
     extensions: list[Any] = []
     if metrics is not None:
-        extensions.append(lambda: OperationReport(metrics=metrics))
+        tracer = tracing or Tracing()
+        extensions.append(lambda: OperationReport(metrics=metrics, tracing=tracer))
     extensions += [
         lambda: ErrorCodes(hide_suggestions=production),
         lambda: OperationGuard(policy=policy, prepared=documents),

@@ -22,6 +22,7 @@ from gateway.credentials import Credential
 from gateway.deadline import Deadline
 from gateway.metrics import BREAKER_STATES, Metrics
 from gateway.settings import Settings
+from gateway.tracing import Tracing, mark_failed
 from gateway.upstream import parsing, records
 from gateway.upstream.breaker import BreakerState, CircuitBreaker
 from gateway.upstream.calls import Caller, UpstreamCall
@@ -149,11 +150,16 @@ class UpstreamClient:
     """
 
     def __init__(
-        self, http: httpx.AsyncClient, settings: Settings, metrics: Metrics | None = None
+        self,
+        http: httpx.AsyncClient,
+        settings: Settings,
+        metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self._http = http
         self._settings = settings
         self._metrics = metrics
+        self._tracing = tracing or Tracing()
         self.breakers = {
             endpoint: CircuitBreaker(
                 failure_threshold=settings.breaker_failure_threshold,
@@ -217,31 +223,39 @@ class UpstreamClient:
         if caller.calls is not None:
             caller.calls.append(call)
         self.retry_budget.record_call()
+        headers = dict(caller.headers)
         started = time.perf_counter()
-        try:
-            while True:
-                try:
-                    return await self._attempt(endpoint, path, params, credential, caller, call)
-                except _Failure as failure:
-                    delay_s = self._retry_delay(failure, call.retries, caller.deadline)
-                    if delay_s is None:
-                        raise failure.error from None
-                    call.retries += 1
-                    logger.info(
-                        "upstream %s: %s, retry %d in %.0f ms",
-                        endpoint.value,
-                        failure.error.code,
-                        call.retries,
-                        delay_s * 1000,
-                    )
-                    await asyncio.sleep(delay_s)
-        except errors.GatewayError as error:
-            call.error = error.code
-            if error.code == errors.RateLimited.code and call.status is None:
-                self._count_rejection()
-            raise
-        finally:
-            call.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        with self._tracing.upstream_call(endpoint.value, headers) as span:
+            try:
+                while True:
+                    try:
+                        return await self._attempt(
+                            endpoint, path, params, credential, caller, call, headers
+                        )
+                    except _Failure as failure:
+                        delay_s = self._retry_delay(failure, call.retries, caller.deadline)
+                        if delay_s is None:
+                            raise failure.error from None
+                        call.retries += 1
+                        logger.info(
+                            "upstream %s: %s, retry %d in %.0f ms",
+                            endpoint.value,
+                            failure.error.code,
+                            call.retries,
+                            delay_s * 1000,
+                        )
+                        await asyncio.sleep(delay_s)
+            except errors.GatewayError as error:
+                call.error = error.code
+                mark_failed(span, error.code)
+                if error.code == errors.RateLimited.code and call.status is None:
+                    self._count_rejection()
+                raise
+            finally:
+                call.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+                if span is not None:
+                    span.set_attribute("http.response.status_code", str(call.status))
+                    span.set_attribute("gateway.upstream.retries", call.retries)
 
     def _retry_delay(self, failure: _Failure, retries: int, deadline: Deadline) -> float | None:
         """How long to wait before retrying, or None: do not retry."""
@@ -267,6 +281,7 @@ class UpstreamClient:
         credential: Credential,
         caller: Caller,
         call: UpstreamCall,
+        headers: dict[str, str],
     ) -> object:
         breaker = self.breakers[endpoint]
         if not breaker.admit():
@@ -278,7 +293,9 @@ class UpstreamClient:
         try:
             await self.rate_limit.acquire(credential.fingerprint, caller.deadline)
             async with self.slots.hold(caller.deadline):
-                response = await self._exchange(endpoint, path, params, credential, caller, call)
+                response = await self._exchange(
+                    endpoint, path, params, credential, caller, call, headers
+                )
             body = _checked_body(endpoint, response)
         except _Failure as failure:
             breaker.record(failed=failure.breaker_failure)
@@ -302,9 +319,10 @@ class UpstreamClient:
         credential: Credential,
         caller: Caller,
         call: UpstreamCall,
+        forwarded: dict[str, str],
     ) -> _Response:
         """One HTTP exchange, the body read in full (and capped) by the deadline."""
-        headers = {"Accept": "application/json", **caller.headers}
+        headers = {"Accept": "application/json", **forwarded}
         if credential.authorization is not None:
             headers["Authorization"] = credential.authorization
         timeout_s = min(self._settings.upstream_timeout_s, caller.deadline.remaining())

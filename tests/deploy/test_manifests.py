@@ -1,0 +1,120 @@
+"""deploy/: the Kubernetes manifests hang together and match the gateway they run."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gateway.settings import Settings
+
+DEPLOY = Path(__file__).parent.parent.parent / "deploy"
+DOCKERFILE = Path(__file__).parent.parent.parent / "Dockerfile"
+
+
+def manifests() -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted(DEPLOY.glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            assert "kind" in document, path
+            found[document["kind"]] = document
+    return found
+
+
+@pytest.fixture(scope="module")
+def kinds() -> dict[str, dict[str, Any]]:
+    return manifests()
+
+
+def container(kinds: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    (only,) = kinds["Deployment"]["spec"]["template"]["spec"]["containers"]
+    found: dict[str, Any] = only
+    return found
+
+
+def test_every_kind_is_there_and_listed(kinds: dict[str, dict[str, Any]]) -> None:
+    assert set(kinds) == {
+        "Kustomization",
+        "ConfigMap",
+        "Secret",
+        "Deployment",
+        "Service",
+        "PodDisruptionBudget",
+        "HorizontalPodAutoscaler",
+    }
+    listed = set(kinds["Kustomization"]["resources"])
+    assert listed == {p.name for p in DEPLOY.glob("*.yaml")} - {"kustomization.yaml"}
+    for document in kinds.values():
+        assert document["apiVersion"]
+
+
+def test_probes_point_at_the_health_endpoints(kinds: dict[str, dict[str, Any]]) -> None:
+    gateway = container(kinds)
+    assert gateway["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert gateway["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    (port,) = gateway["ports"]
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        assert gateway[probe]["httpGet"]["port"] == port["name"]
+    assert str(port["containerPort"]) == kinds["ConfigMap"]["data"]["PORT"]
+
+
+def test_resources_and_security(kinds: dict[str, dict[str, Any]]) -> None:
+    gateway = container(kinds)
+    assert gateway["resources"]["requests"]["cpu"]
+    assert gateway["resources"]["requests"]["memory"]
+    pod = kinds["Deployment"]["spec"]["template"]["spec"]
+    uid = re.search(r"--uid (\d+)", DOCKERFILE.read_text())
+    assert uid is not None
+    assert pod["securityContext"]["runAsUser"] == int(uid.group(1))
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert gateway["securityContext"]["readOnlyRootFilesystem"] is True
+    # A read-only root needs a writable /tmp for the metrics of several workers.
+    metrics_dir = kinds["ConfigMap"]["data"]["PROMETHEUS_MULTIPROC_DIR"]
+    mounts = {m["mountPath"] for m in gateway["volumeMounts"]}
+    assert any(metrics_dir.startswith(mount) for mount in mounts)
+
+
+def test_settings_come_from_the_configmap_and_secret(kinds: dict[str, dict[str, Any]]) -> None:
+    sources = container(kinds)["envFrom"]
+    assert {s.get("configMapRef", {}).get("name") for s in sources} >= {
+        kinds["ConfigMap"]["metadata"]["name"]
+    }
+    assert {s.get("secretRef", {}).get("name") for s in sources} >= {
+        kinds["Secret"]["metadata"]["name"]
+    }
+    environment = {**kinds["ConfigMap"]["data"], **kinds["Secret"]["stringData"]}
+    settings = Settings.from_env(environment)
+    assert settings.is_production
+    grace = kinds["Deployment"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert grace > settings.shutdown_grace_s + 5  # the preStop pause, then the grace
+
+
+def test_the_quota_holds_at_the_most_replicas(kinds: dict[str, dict[str, Any]]) -> None:
+    per_pod = int(kinds["ConfigMap"]["data"]["UPSTREAM_RATE_LIMIT_PER_MIN"])
+    most = kinds["HorizontalPodAutoscaler"]["spec"]["maxReplicas"]
+    assert per_pod * most <= 1000
+
+
+def test_budget_autoscaler_and_service_select_the_deployment(
+    kinds: dict[str, dict[str, Any]],
+) -> None:
+    deployment = kinds["Deployment"]
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert kinds["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert kinds["Service"]["spec"]["selector"].items() <= labels.items()
+    target = kinds["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == ("Deployment", deployment["metadata"]["name"])
+    hpa = kinds["HorizontalPodAutoscaler"]["spec"]
+    assert hpa["minReplicas"] <= deployment["spec"]["replicas"] <= hpa["maxReplicas"]
+    assert kinds["PodDisruptionBudget"]["spec"]["maxUnavailable"] < hpa["minReplicas"]
+
+
+def test_the_container_image_runs_production_with_workers_and_a_healthcheck() -> None:
+    dockerfile = DOCKERFILE.read_text()
+    assert "GATEWAY_ENV=production" in dockerfile
+    assert "WEB_CONCURRENCY=" in dockerfile
+    assert re.search(r"^USER gateway$", dockerfile, re.MULTILINE)
+    assert "HEALTHCHECK" in dockerfile
+    assert "/healthz" in dockerfile

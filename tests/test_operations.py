@@ -1,0 +1,323 @@
+"""What operators and query authors see: metrics, explain mode, request ids, logs,
+readiness, traces and the IDE, against the sandbox over real HTTP."""
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prometheus_client.parser import text_string_to_metric_families
+
+from gateway.app import create_app
+from gateway.ide import EXAMPLE_QUERY, EXAMPLE_VARIABLES
+from gateway.logs import ACCESS, JsonFormatter
+from gateway.tracing import Tracing
+from sandbox import BRAND_B_AUTHORIZATION, DEMO_AUTHORIZATION
+from tests.conftest import GatewayClient, SandboxAdmin, gateway_for, settings_for
+from tests.queries import BIG_CUSTOMER
+
+pytestmark = pytest.mark.integration
+
+PROMOTION = 'query P { promotion(programId: "973", id: "200001") { id } }'
+MISSING = 'query Missing { promotion(programId: "973", id: "999999") { id } }'
+SECRETS = (DEMO_AUTHORIZATION, DEMO_AUTHORIZATION.split()[1], BRAND_B_AUTHORIZATION.split()[1])
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def value(found: dict[Any, float], name: str, **labels: str) -> float:
+    return found.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+async def scrape(gateway: GatewayClient) -> tuple[str, dict[Any, float]]:
+    response = await gateway.http.get("/metrics")
+    assert response.status_code == 200
+    return response.text, samples(response.text)
+
+
+async def test_metrics_count_a_known_sequence(sandbox: SandboxAdmin) -> None:
+    async with gateway_for(settings_for(sandbox.url, max_request_bytes=10_000)) as gateway:
+        for _ in range(3):
+            await gateway.query(PROMOTION)
+        await gateway.query(PROMOTION, authorization=BRAND_B_AUTHORIZATION)
+        await gateway.query(MISSING)
+        await gateway.http.post("/graphql", json={"query": "{ __typename }", "pad": "x" * 20_000})
+        text, found = await scrape(gateway)
+    assert value(found, "graphql_operations_total", operation="P", outcome="ok") == 4
+    assert value(found, "graphql_operations_total", operation="Missing", outcome="partial") == 0
+    assert value(found, "graphql_operations_total", operation="Missing", outcome="error") == 1
+    assert value(found, "graphql_errors_total", code="PROMOTION_NOT_FOUND") == 1
+    assert value(found, "graphql_operation_duration_seconds_count", operation="P") == 4
+    assert value(found, "http_responses_total", status="200") == 5
+    assert value(found, "http_responses_total", status="413") == 1
+    # Each tenant's first lookup calls; the other two demo lookups hit the cache.
+    assert value(found, "upstream_calls_total", endpoint="promotion", status="200") == 2
+    assert value(found, "upstream_calls_total", endpoint="promotion", status="404") == 1
+    assert sandbox.calls("promotion") == 3
+    assert value(found, "cache_events_total", cache="promotions", event="hit") == 2
+    assert value(found, "cache_events_total", cache="promotions", event="miss") == 3
+    assert value(found, "upstream_calls_in_flight") == 0
+    assert value(found, "upstream_call_duration_seconds_count", endpoint="promotion") == 3
+    for secret in (*SECRETS, BIG_CUSTOMER):
+        assert secret not in text
+
+
+async def test_breaker_state_and_rejections_are_metrics(sandbox: SandboxAdmin) -> None:
+    sandbox.faults(endpoint={"promotion": {"status": 500}})
+    settings = settings_for(sandbox.url, breaker_failure_threshold=1, client_rate_limit_per_min=30)
+    async with gateway_for(settings) as gateway:
+        await gateway.query(PROMOTION)
+        await gateway.query(PROMOTION)  # refused at once: breaker open
+        await gateway.post("{ __typename }")
+        refused = await gateway.post("{ __typename }")  # a burst of 3: over the limit
+        assert refused.status_code == 429
+        _, found = await scrape(gateway)
+    assert value(found, "upstream_breaker_state", endpoint="promotion") == 2
+    assert value(found, "upstream_calls_total", endpoint="promotion", status="500") == 1
+    assert value(found, "rate_limit_rejections_total", limit="client") == 1
+
+
+async def test_operation_names_are_bounded(sandbox: SandboxAdmin) -> None:
+    async with gateway_for(settings_for(sandbox.url)) as gateway:
+        for i in range(105):
+            await gateway.query(f"query N{i} {{ __typename }}")
+        await gateway.query("{ __typename }")
+        _, found = await scrape(gateway)
+    names = {
+        dict(labels)["operation"] for (name, labels) in found if name == "graphql_operations_total"
+    }
+    assert len(names) == 102  # 100 names, "other" and "anonymous"
+    assert {"other", "anonymous"} <= names
+    assert value(found, "graphql_operations_total", operation="other", outcome="ok") == 5
+
+
+async def test_explain_lists_exactly_the_calls_the_sandbox_counted(
+    sandbox: SandboxAdmin,
+) -> None:
+    async with gateway_for(settings_for(sandbox.url)) as gateway:
+        await gateway.query(PROMOTION)  # one promotion already cached
+        sandbox.reset()
+        response = await gateway.http.post(
+            "/graphql",
+            json={"query": EXAMPLE_QUERY, "variables": EXAMPLE_VARIABLES},
+            headers={"Authorization": DEMO_AUTHORIZATION, "X-Gateway-Explain": "1"},
+        )
+    explain = response.json()["extensions"]["explain"]
+    stats = sandbox.stats()
+    called = [c for c in explain["calls"] if c["cache"] in ("miss", "none")]
+    assert len(called) == sum(stats["calls"].values())
+    assert {c["params"]["promotionId"] for c in called if c["endpoint"] == "promotion"} == set(
+        stats["callsByPromotion"]
+    )
+    (customer,) = [c for c in called if c["endpoint"] == "customer_promotions"]
+    assert customer["params"]["identifierValue"] == BIG_CUSTOMER
+    assert customer["status"] == 200
+    assert customer["cache"] == "none"
+    hits = [c for c in explain["calls"] if c["cache"] == "hit"]
+    assert [h["params"]["promotionId"] for h in hits] == ["200001"]
+    totals = explain["totals"]
+    assert totals["upstreamCalls"] == sum(stats["calls"].values())
+    assert totals["cache"]["hit"] == 1
+    assert totals["wallMs"] >= max(c["durationMs"] for c in called)
+    assert all(c["durationMs"] >= 0 and c["retries"] == 0 for c in called)
+    assert "Authorization" not in json.dumps(explain)
+    assert DEMO_AUTHORIZATION not in json.dumps(explain)
+
+
+async def test_explain_is_refused_in_production_unless_allowed(sandbox: SandboxAdmin) -> None:
+    headers = {"Authorization": DEMO_AUTHORIZATION, "X-Gateway-Explain": "1"}
+    production = settings_for(sandbox.url, environment="production")
+    for settings, shown in ((production, False), (production.replace(allow_explain=True), True)):
+        async with gateway_for(settings) as gateway:
+            response = await gateway.http.post(
+                "/graphql", json={"query": PROMOTION}, headers=headers
+            )
+        assert ("explain" in response.json().get("extensions", {})) is shown
+
+
+async def test_request_ids_round_trip_and_reach_the_upstream(sandbox: SandboxAdmin) -> None:
+    async with gateway_for(settings_for(sandbox.url)) as gateway:
+        given = await gateway.http.post(
+            "/graphql",
+            json={"query": PROMOTION},
+            headers={"Authorization": DEMO_AUTHORIZATION, "X-Request-ID": "abc-123"},
+        )
+        made = await gateway.post(MISSING)
+        hostile = await gateway.http.post(
+            "/graphql",
+            json={"query": PROMOTION},
+            headers={"Authorization": DEMO_AUTHORIZATION, "X-Request-ID": "x <script>"},
+        )
+    assert given.headers["X-Request-ID"] == "abc-123"
+    assert len(made.headers["X-Request-ID"]) == 32
+    assert hostile.headers["X-Request-ID"] != "x <script>"
+    upstream_ids = [r["requestId"] for r in sandbox.stats()["requests"]]
+    assert upstream_ids == ["abc-123", made.headers["X-Request-ID"]]
+
+
+async def test_each_request_logs_one_json_line_without_credentials(
+    sandbox: SandboxAdmin, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = settings_for(sandbox.url, environment="production")
+    with caplog.at_level(logging.INFO, logger=ACCESS):
+        async with gateway_for(settings) as gateway:
+            await gateway.query(PROMOTION)
+            await gateway.query(MISSING)
+            await gateway.http.get("/healthz")
+    lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == ACCESS]
+    assert len(lines) == 2  # health checks are not logged
+    first, second = lines
+    assert set(first) >= {
+        "ts",
+        "level",
+        "requestId",
+        "method",
+        "path",
+        "status",
+        "operation",
+        "durationMs",
+        "upstreamCalls",
+        "cache",
+        "errorCodes",
+    }
+    assert (first["operation"], first["upstreamCalls"], first["errorCodes"]) == ("P", 1, [])
+    assert first["cache"] == {"miss": 1}
+    assert second["errorCodes"] == ["PROMOTION_NOT_FOUND"]
+    text = caplog.text + json.dumps(lines)
+    for secret in SECRETS:
+        assert secret not in text
+
+
+async def test_readiness_follows_the_upstream(sandbox: SandboxAdmin) -> None:
+    settings = settings_for(sandbox.url, breaker_failure_threshold=1, breaker_open_s=0.5)
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        assert (await http.get("/readyz")).status_code == 503  # lifespan not started
+        async with app.router.lifespan_context(app):
+            gateway = GatewayClient(http)
+            assert (await http.get("/readyz")).json() == {"status": "ready"}
+            sandbox.faults(endpoint={"customer_promotions": {"status": 503}})
+            await gateway.query(
+                f'{{ customer(identifierType: MOBILE, identifierValue: "{BIG_CUSTOMER}") {{ id }} }}'
+            )
+            down = await http.get("/readyz")
+            assert down.status_code == 503
+            assert "customer_promotions" in down.json()["reasons"][0]
+            assert (await http.get("/healthz")).status_code == 200
+            sandbox.reset()
+            await asyncio.sleep(0.6)  # the open period ends: the next call probes
+            assert (await http.get("/readyz")).status_code == 200
+            await gateway.query(PROMOTION)
+            assert (await http.get("/readyz")).json() == {"status": "ready"}
+
+
+async def test_a_span_per_operation_and_per_upstream_call(sandbox: SandboxAdmin) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    app = create_app(settings_for(sandbox.url), tracing=Tracing(provider))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+            await http.post(
+                "/graphql",
+                json={"query": EXAMPLE_QUERY, "variables": {"mobile": BIG_CUSTOMER}},
+                headers={"Authorization": DEMO_AUTHORIZATION, "traceparent": parent},
+            )
+    spans = exporter.get_finished_spans()
+    (operation,) = [s for s in spans if s.name == "graphql Wallet"]
+    upstream = [s for s in spans if s.name.startswith("upstream ")]
+    calls = sandbox.stats()["requests"]
+    assert len(spans) == 1 + len(upstream)  # nothing per field
+    assert len(upstream) == len(calls) > 1
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    assert f"{operation.context.trace_id:032x}" == trace_id
+    assert operation.parent is not None
+    assert f"{operation.parent.span_id:016x}" == "b7ad6b7169203331"
+    assert all(
+        s.parent is not None and s.parent.span_id == operation.context.span_id for s in upstream
+    )
+    # Each upstream request carried its own span as parent.
+    sent = {r["traceparent"].split("-")[2] for r in calls}
+    assert sent == {f"{s.context.span_id:016x}" for s in upstream}
+    assert all(r["traceparent"].split("-")[1] == trace_id for r in calls)
+
+
+async def test_without_tracing_a_traceparent_is_passed_on(sandbox: SandboxAdmin) -> None:
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    async with gateway_for(settings_for(sandbox.url)) as gateway:
+        await gateway.http.post(
+            "/graphql",
+            json={"query": PROMOTION},
+            headers={"Authorization": DEMO_AUTHORIZATION, "traceparent": parent},
+        )
+    assert [r["traceparent"] for r in sandbox.stats()["requests"]] == [parent]
+
+
+async def test_graphiql_opens_on_the_example_with_the_sandbox_credential(
+    sandbox: SandboxAdmin,
+) -> None:
+    settings = settings_for(sandbox.url, upstream_authorization=DEMO_AUTHORIZATION)
+    async with gateway_for(settings) as gateway:
+        page = await gateway.http.get("/graphql", headers={"Accept": "text/html"})
+    assert json.dumps(EXAMPLE_QUERY) in page.text
+    assert DEMO_AUTHORIZATION in page.text
+    assert '"X-Gateway-Explain": "1"' in page.text
+    assert BIG_CUSTOMER in page.text
+
+
+def test_the_ide_example_is_the_readmes() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert EXAMPLE_QUERY in readme
+    assert EXAMPLE_VARIABLES["mobile"] in readme
+
+
+@asynccontextmanager
+async def two_workers(sandbox: SandboxAdmin, directory: Path) -> AsyncIterator[str]:
+    from tests.gateway.test_server import gateway_process
+
+    with gateway_process(
+        sandbox.url, WEB_CONCURRENCY="2", PROMETHEUS_MULTIPROC_DIR=str(directory)
+    ) as (_process, url):
+        yield url
+
+
+async def test_metrics_add_up_across_two_workers(sandbox: SandboxAdmin, tmp_path: Path) -> None:
+    async with two_workers(sandbox, tmp_path) as url:
+        for _ in range(20):
+            # A new connection each time, so both workers take requests.
+            async with httpx.AsyncClient(base_url=url) as http:
+                response = await http.post(
+                    "/graphql",
+                    json={"query": PROMOTION},
+                    headers={"Authorization": DEMO_AUTHORIZATION},
+                )
+                assert response.status_code == 200
+        async with httpx.AsyncClient(base_url=url) as http:
+            found = samples((await http.get("/metrics")).text)
+        files = await asyncio.to_thread(lambda: list(tmp_path.glob("counter_*.db")))
+        workers = {p.stem.rsplit("_", 1)[1] for p in files}
+    assert len(workers) == 2
+    assert value(found, "graphql_operations_total", operation="P", outcome="ok") == 20
+    assert value(found, "http_responses_total", status="200") == 20
+    # Each worker has its own cache: one miss each, the rest hits.
+    misses = value(found, "cache_events_total", cache="promotions", event="miss")
+    hits = value(found, "cache_events_total", cache="promotions", event="hit")
+    assert (misses, hits) == (sandbox.calls("promotion"), 20 - sandbox.calls("promotion"))
+    assert misses == 2
