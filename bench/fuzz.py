@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.processes import free_port, started
+from bench.processes import sandbox_and_gateway
 from sandbox import DEMO_AUTHORIZATION
 
 SCHEMA = Path(__file__).parent.parent / "schema.graphql"
@@ -26,13 +26,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=120)
     args = parser.parse_args()
 
-    sandbox_port, gateway_port = free_port(), free_port()
-    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    gateway_url = f"http://127.0.0.1:{gateway_port}"
     env = {
-        **os.environ,
-        "UPSTREAM_URL": sandbox_url,
-        "PORT": str(gateway_port),
         "GATEWAY_ENV": "production",
         "LOG_LEVEL": "ERROR",
         # Let the generated traffic through the per-client and upstream quotas.
@@ -40,14 +34,7 @@ def main() -> None:
         "UPSTREAM_RATE_LIMIT_PER_MIN": "1000000",
     }
     python = sys.executable
-    with (
-        started(
-            [python, "-m", "sandbox", "--port", str(sandbox_port)],
-            env,
-            f"{sandbox_url}/__sandbox/health",
-        ),
-        started([python, "-m", "gateway"], env, f"{gateway_url}/healthz") as gateway,
-    ):
+    with sandbox_and_gateway(env) as (_sandbox_url, gateway_url, gateway):
         # Introspection is off in production: the committed SDL is the schema.
         result = subprocess.run(
             [
@@ -68,7 +55,7 @@ def main() -> None:
                 "--no-color",
             ],
             check=False,
-            env={**env, "SCHEMATHESIS_HOOKS": str(Path(__file__).parent / "fuzz_checks.py")},
+            env={**os.environ, "SCHEMATHESIS_HOOKS": str(Path(__file__).parent / "fuzz_checks.py")},
         )
         alive = gateway.poll() is None
     if not alive:

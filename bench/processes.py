@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,3 +56,28 @@ def started(
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@contextmanager
+def sandbox_and_gateway(
+    env: dict[str, str],
+) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]]:
+    """The sandbox and the gateway (through its CLI) on free loopback ports.
+
+    Yields the sandbox's URL, the gateway's URL and the gateway's process; `env`
+    adds to the gateway's environment (UPSTREAM_URL and PORT are set here).
+    """
+    sandbox_port, gateway_port = free_port(), free_port()
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    gateway_url = f"http://127.0.0.1:{gateway_port}"
+    environ = {**os.environ, **env, "UPSTREAM_URL": sandbox_url, "PORT": str(gateway_port)}
+    python = sys.executable
+    with (
+        started(
+            [python, "-m", "sandbox", "--port", str(sandbox_port)],
+            environ,
+            f"{sandbox_url}/__sandbox/health",
+        ),
+        started([python, "-m", "gateway"], environ, f"{gateway_url}/healthz") as gateway,
+    ):
+        yield sandbox_url, gateway_url, gateway

@@ -15,11 +15,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import signal
 import statistics
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -30,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from bench.processes import free_port, rss_mib, started
+from bench.processes import rss_mib, sandbox_and_gateway
 from sandbox import DEMO_AUTHORIZATION
 from sandbox.data import build
 
@@ -175,14 +173,8 @@ def main() -> None:
     parser.add_argument("--phase-seconds", type=float, default=30)
     args = parser.parse_args()
 
-    sandbox_port, gateway_port = free_port(), free_port()
-    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    gateway_url = f"http://127.0.0.1:{gateway_port}"
     env = {
-        **os.environ,
-        "UPSTREAM_URL": sandbox_url,
         "UPSTREAM_AUTHORIZATION": DEMO_AUTHORIZATION,
-        "PORT": str(gateway_port),
         "LOG_LEVEL": "ERROR",
         "GATEWAY_ENV": "production",
         # Short freshness so refreshes, stale serving and the breaker all get exercised.
@@ -191,19 +183,12 @@ def main() -> None:
         "UPSTREAM_TIMEOUT_S": "1",
         # The sandbox is not rate limited: let the soak's load through.
         "UPSTREAM_RATE_LIMIT_PER_MIN": "1000000",
+        "CLIENT_RATE_LIMIT_PER_MIN": "0",
     }
-    python = sys.executable
     tally = Tally()
     rss: list[float] = []
     phases: list[str] = []
-    with (
-        started(
-            [python, "-m", "sandbox", "--port", str(sandbox_port)],
-            env,
-            f"{sandbox_url}/__sandbox/health",
-        ),
-        started([python, "-m", "gateway"], env, f"{gateway_url}/healthz") as gateway,
-    ):
+    with sandbox_and_gateway(env) as (sandbox_url, gateway_url, gateway):
 
         async def run() -> None:
             await asyncio.gather(

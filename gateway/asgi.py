@@ -9,14 +9,23 @@ from starlette.types import Message, Receive, Send
 from gateway import errors
 
 
-async def read_body(receive: Receive) -> bytes | None:
-    """The whole request body, or None if the client went away."""
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(receive: Receive, limit: int | None = None) -> bytes | None:
+    """The whole request body, or None if the client went away.
+
+    Raises BodyTooLarge as soon as more than `limit` bytes have come.
+    """
     body = bytearray()
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             return None
         body += message.get("body", b"")
+        if limit is not None and len(body) > limit:
+            raise BodyTooLarge
         if not message.get("more_body", False):
             return bytes(body)
 

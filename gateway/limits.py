@@ -14,7 +14,7 @@ import asyncio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import errors
-from gateway.asgi import refuse, replay
+from gateway.asgi import BodyTooLarge, read_body, refuse, replay
 
 
 class RequestLimits:
@@ -80,17 +80,11 @@ class RequestLimits:
             if name == b"content-length" and value.isdigit() and int(value) > self._max_body_bytes:
                 await self._too_large(send)
                 return None
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            body += message.get("body", b"")
-            if len(body) > self._max_body_bytes:
-                await self._too_large(send)
-                return None
-            if not message.get("more_body", False):
-                return bytes(body)
+        try:
+            return await read_body(receive, self._max_body_bytes)
+        except BodyTooLarge:
+            await self._too_large(send)
+            return None
 
     async def _too_large(self, send: Send) -> None:
         error = errors.PayloadTooLarge(

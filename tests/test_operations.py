@@ -290,11 +290,12 @@ def test_the_ide_example_is_the_readmes() -> None:
 
 @asynccontextmanager
 async def two_workers(sandbox: SandboxAdmin, directory: Path) -> AsyncIterator[str]:
-    from tests.gateway.test_server import gateway_process
+    from tests.gateway.test_server import gateway_on
 
-    with gateway_process(
-        sandbox.url, WEB_CONCURRENCY="2", PROMETHEUS_MULTIPROC_DIR=str(directory)
-    ) as (_process, url):
+    with gateway_on(sandbox.url, WEB_CONCURRENCY="2", PROMETHEUS_MULTIPROC_DIR=str(directory)) as (
+        _process,
+        url,
+    ):
         yield url
 
 

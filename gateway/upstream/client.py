@@ -230,7 +230,7 @@ class UpstreamClient:
                 while True:
                     try:
                         return await self._attempt(
-                            endpoint, path, params, credential, caller, call, headers
+                            _Outgoing(endpoint, path, params, credential, caller, call, headers)
                         )
                     except _Failure as failure:
                         delay_s = self._retry_delay(failure, call.retries, caller.deadline)
@@ -273,29 +273,19 @@ class UpstreamClient:
             return None
         return delay_s
 
-    async def _attempt(
-        self,
-        endpoint: Endpoint,
-        path: str,
-        params: Mapping[str, str],
-        credential: Credential,
-        caller: Caller,
-        call: UpstreamCall,
-        headers: dict[str, str],
-    ) -> object:
+    async def _attempt(self, outgoing: _Outgoing) -> object:
+        endpoint, credential, deadline = outgoing.endpoint, outgoing.credential, outgoing.deadline
         breaker = self.breakers[endpoint]
         if not breaker.admit():
-            call.status = "breaker_open"
+            outgoing.call.status = "breaker_open"
             raise errors.UpstreamUnavailable(
                 "The upstream is failing; the gateway is not calling it for now.",
                 details={"retryAfter": max(1, math.ceil(breaker.retry_in()))},
             )
         try:
-            await self.rate_limit.acquire(credential.fingerprint, caller.deadline)
-            async with self.slots.hold(caller.deadline):
-                response = await self._exchange(
-                    endpoint, path, params, credential, caller, call, headers
-                )
+            await self.rate_limit.acquire(credential.fingerprint, deadline)
+            async with self.slots.hold(deadline):
+                response = await self._exchange(outgoing)
             body = _checked_body(endpoint, response)
         except _Failure as failure:
             breaker.record(failed=failure.breaker_failure)
@@ -311,21 +301,13 @@ class UpstreamClient:
         self._last_answer = time.monotonic()
         return body
 
-    async def _exchange(
-        self,
-        endpoint: Endpoint,
-        path: str,
-        params: Mapping[str, str],
-        credential: Credential,
-        caller: Caller,
-        call: UpstreamCall,
-        forwarded: dict[str, str],
-    ) -> _Response:
+    async def _exchange(self, outgoing: _Outgoing) -> _Response:
         """One HTTP exchange, the body read in full (and capped) by the deadline."""
-        headers = {"Accept": "application/json", **forwarded}
+        endpoint, credential, call = outgoing.endpoint, outgoing.credential, outgoing.call
+        headers = {"Accept": "application/json", **outgoing.headers}
         if credential.authorization is not None:
             headers["Authorization"] = credential.authorization
-        timeout_s = min(self._settings.upstream_timeout_s, caller.deadline.remaining())
+        timeout_s = min(self._settings.upstream_timeout_s, outgoing.deadline.remaining())
         started = time.perf_counter()
         metrics = self._metrics
         if metrics is not None:
@@ -334,7 +316,9 @@ class UpstreamClient:
             # httpx's timeouts are per phase: a slow-drip body outlives them. One
             # deadline covers the wait for a connection, the headers and the whole body.
             async with asyncio.timeout(timeout_s):
-                request = self._http.build_request("GET", path, params=params, headers=headers)
+                request = self._http.build_request(
+                    "GET", outgoing.path, params=outgoing.params, headers=headers
+                )
                 response = await self._http.send(request, stream=True)
                 call.status = response.status_code
                 try:
@@ -344,7 +328,7 @@ class UpstreamClient:
         except (TimeoutError, httpx.TimeoutException):
             logger.warning("upstream %s timed out", endpoint.value)
             call.status = "timeout"
-            raise _Failure(_timeout(timeout_s, caller.deadline), breaker_failure=True) from None
+            raise _Failure(_timeout(timeout_s, outgoing.deadline), breaker_failure=True) from None
         except httpx.HTTPError as error:
             logger.warning("upstream %s failed: %s", endpoint.value, type(error).__name__)
             call.status = "unreachable"
@@ -374,6 +358,23 @@ class UpstreamClient:
     def _count_rejection(self) -> None:
         if self._metrics is not None:
             self._metrics.rate_limited.labels("upstream").inc()
+
+
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    """One upstream request, as each attempt at it sends it."""
+
+    endpoint: Endpoint
+    path: str
+    params: Mapping[str, str]
+    credential: Credential
+    caller: Caller
+    call: UpstreamCall
+    headers: dict[str, str]
+
+    @property
+    def deadline(self) -> Deadline:
+        return self.caller.deadline
 
 
 @dataclass(frozen=True, slots=True)

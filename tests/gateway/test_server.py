@@ -1,10 +1,8 @@
 """SIGTERM: stop accepting, finish what is in progress within the grace period, exit 0."""
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,8 +11,7 @@ import httpx
 import pytest
 
 from sandbox import DEMO_AUTHORIZATION
-from tests.conftest import SandboxAdmin
-from tests.gateway.test_cli import free_port
+from tests.conftest import SandboxAdmin, gateway_process
 
 pytestmark = pytest.mark.integration
 
@@ -22,38 +19,18 @@ QUERY = '{ promotion(programId: "973", id: "200001") { id } }'
 
 
 @contextmanager
-def gateway_process(upstream: str, **env: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    port = free_port()
-    environ = {
-        **os.environ,
-        "UPSTREAM_URL": upstream,
-        "UPSTREAM_AUTHORIZATION": DEMO_AUTHORIZATION,
-        "PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-        **env,
-    }
-    process = subprocess.Popen([sys.executable, "-m", "gateway"], env=environ)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield process, url
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+def gateway_on(upstream: str, **env: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    with gateway_process(
+        UPSTREAM_URL=upstream, UPSTREAM_AUTHORIZATION=DEMO_AUTHORIZATION, **env
+    ) as running:
+        yield running
 
 
 async def test_sigterm_finishes_the_request_in_progress_and_exits_0(
     sandbox: SandboxAdmin,
 ) -> None:
     sandbox.faults(latency_ms=1500)
-    with gateway_process(sandbox.url, SHUTDOWN_GRACE_S="10") as (process, url):
+    with gateway_on(sandbox.url, SHUTDOWN_GRACE_S="10") as (process, url):
         async with httpx.AsyncClient(base_url=url, timeout=20) as http:
             in_progress = asyncio.ensure_future(http.post("/graphql", json={"query": QUERY}))
             await asyncio.sleep(0.5)
@@ -69,7 +46,7 @@ async def test_sigterm_finishes_the_request_in_progress_and_exits_0(
 
 async def test_the_grace_period_bounds_the_shutdown(sandbox: SandboxAdmin) -> None:
     sandbox.faults(latency_ms=8000)
-    with gateway_process(sandbox.url, SHUTDOWN_GRACE_S="1", OPERATION_TIMEOUT_S="30") as (
+    with gateway_on(sandbox.url, SHUTDOWN_GRACE_S="1", OPERATION_TIMEOUT_S="30") as (
         process,
         url,
     ):
