@@ -6,14 +6,7 @@ import pytest
 from gateway import errors
 from gateway.cache import ResultCache, Served
 from gateway.deadline import Deadline
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import Clock
 
 
 def soon() -> Deadline:
@@ -31,7 +24,7 @@ def counting(value: int) -> tuple[list[Deadline], Callable[[Deadline, bool], Awa
 
 
 async def test_an_entry_lives_for_the_ttl() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, clock=clock)
     loads, load = counting(42)
 
@@ -59,7 +52,7 @@ async def test_each_lookup_says_how_it_was_served() -> None:
 
 
 async def test_an_entry_expires_at_its_own_deadline_first() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     cache: ResultCache[str, float] = ResultCache(
         ttl_s=60, max_entries=10, fresh_until=lambda value, _now: value, clock=clock
     )
@@ -193,7 +186,7 @@ async def test_a_value_larger_than_the_cache_is_served_but_not_kept() -> None:
 async def test_a_failed_refresh_serves_the_stale_value_with_its_age(
     failure: errors.GatewayError,
 ) -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, stale_s=600, clock=clock)
     _, load = counting(1)
     await cache.get("k", load, soon())
@@ -217,7 +210,7 @@ async def test_a_failed_refresh_serves_the_stale_value_with_its_age(
 async def test_answers_about_the_request_are_never_papered_over(
     failure: errors.GatewayError,
 ) -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, stale_s=600, clock=clock)
     _, load = counting(1)
     await cache.get("k", load, soon())
@@ -231,7 +224,7 @@ async def test_answers_about_the_request_are_never_papered_over(
 
 
 async def test_nothing_is_served_past_the_stale_window() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, stale_s=600, clock=clock)
     _, load = counting(1)
     await cache.get("k", load, soon())
@@ -245,7 +238,7 @@ async def test_nothing_is_served_past_the_stale_window() -> None:
 
 
 async def test_a_stale_value_stands_in_when_the_refresh_outlives_the_deadline() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, stale_s=600, clock=clock)
     _, load = counting(1)
     await cache.get("k", load, soon())
@@ -261,7 +254,7 @@ async def test_a_stale_value_stands_in_when_the_refresh_outlives_the_deadline() 
 
 
 async def test_a_hit_near_expiry_refreshes_in_the_background() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     cache: ResultCache[str, int] = ResultCache(
         ttl_s=60, max_entries=10, refresh_ahead_s=10, clock=clock
     )

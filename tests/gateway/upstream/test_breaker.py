@@ -1,12 +1,5 @@
 from gateway.upstream.breaker import CircuitBreaker
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import Clock
 
 
 def test_it_opens_after_consecutive_failures_only() -> None:

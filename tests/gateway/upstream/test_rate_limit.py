@@ -4,14 +4,7 @@ from gateway import errors
 from gateway.deadline import Deadline
 from gateway.token_bucket import Exhausted, TokenBucket
 from gateway.upstream.rate_limit import UpstreamRateLimit
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import Clock
 
 
 def test_a_burst_is_allowed_then_waits_are_queued_in_order() -> None:

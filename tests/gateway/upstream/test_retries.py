@@ -1,12 +1,5 @@
 from gateway.upstream.retries import RetryBudget, backoff_s
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import Clock
 
 
 def test_backoff_is_full_jitter_over_an_exponential_ceiling() -> None:
@@ -16,7 +9,7 @@ def test_backoff_is_full_jitter_over_an_exponential_ceiling() -> None:
 
 
 def test_retries_stay_within_a_share_of_recent_calls() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     budget = RetryBudget(ratio=0.1, floor=2, clock=clock)
     for _ in range(100):
         budget.record_call()
@@ -25,7 +18,7 @@ def test_retries_stay_within_a_share_of_recent_calls() -> None:
 
 
 def test_the_window_slides() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     budget = RetryBudget(ratio=0.1, floor=0, window_s=10, clock=clock)
     for _ in range(100):
         budget.record_call()
