@@ -99,9 +99,10 @@ class FrontDoor:
         await self._app(scope, receive, _private(send))
 
     def _client_key(self, scope: Scope, headers: Headers) -> str:
-        credential = self._fingerprint(headers.get("authorization"))
-        if credential.authorization is not None:
-            return credential.fingerprint
+        # A client's own credential, not the default one every anonymous caller shares.
+        authorization = headers.get("authorization")
+        if authorization and authorization.strip():
+            return self._fingerprint(authorization).fingerprint
         client = scope.get("client")
         return f"address:{client[0] if client else 'unknown'}"
 

@@ -363,12 +363,17 @@ async def test_each_client_has_its_own_rate_limit(sandbox: SandboxAdmin) -> None
 
 
 async def test_anonymous_clients_are_limited_by_address(sandbox: SandboxAdmin) -> None:
-    settings = settings_for(sandbox.url, client_rate_limit_per_min=60)
+    # Even with a default credential, which every anonymous caller would share.
+    settings = settings_for(
+        sandbox.url, client_rate_limit_per_min=60, upstream_authorization=DEMO_AUTHORIZATION
+    )
     async with gateway_for(settings) as gateway:
         statuses = [
             (await gateway.post("{ __typename }", authorization=None)).status_code for _ in range(7)
         ]
+        own_credential = await gateway.post("{ __typename }")
     assert statuses == [200] * 6 + [429]
+    assert own_credential.status_code == 200
 
 
 async def test_responses_are_private_and_vary_by_credential(gateway: GatewayClient) -> None:
