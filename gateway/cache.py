@@ -116,10 +116,6 @@ class ResultCache(Generic[K, V]):
         """Entries, or bytes when the cache is bounded in bytes."""
         return 0 if self._entries is None else int(self._entries.currsize)
 
-    @property
-    def loading(self) -> int:
-        return len(self._inflight)
-
     def _expires_at(self, _key: K, entry: _Entry[V], _now: float) -> float:
         return entry.fresh_until + self._stale_s
 

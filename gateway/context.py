@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from gateway.cost import CallBudget
 from gateway.credentials import Credential
-from gateway.deadline import Deadline
 from gateway.loaders import Loaders
 from gateway.request_record import RequestRecord
 from gateway.settings import Settings
@@ -18,7 +17,6 @@ class RequestContext:
     credential: Credential
     loaders: Loaders
     settings: Settings
-    deadline: Deadline
     stale: StaleLog
     calls: CallBudget
     record: RequestRecord

@@ -84,7 +84,6 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             credential=credential,
             loaders=loaders,
             settings=settings,
-            deadline=caller.deadline,
             stale=stale,
             calls=budget,
             record=record,

@@ -20,9 +20,6 @@ class StaleLog:
         self._ages: dict[int, tuple[object, float]] = {}
         self._paths: list[dict[str, Any]] = []
 
-    def __bool__(self) -> bool:
-        return bool(self._ages)
-
     def add(self, record: object, age_s: float) -> None:
         self._ages[id(record)] = (record, age_s)
 

@@ -13,7 +13,6 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -87,4 +86,4 @@ def mark_failed(span: Span | None, code: str) -> None:
         span.set_attribute("gateway.error.code", code)
 
 
-__all__ = ["Tracing", "mark_failed", "trace"]
+__all__ = ["Tracing", "mark_failed"]
