@@ -133,7 +133,10 @@ def create_app(
             persisted=PersistedQueries(0 if trusted else settings.apq_max_entries),
             trusted=trusted,
             client_limit=(
-                ClientRateLimit(settings.client_rate_limit_per_min)
+                ClientRateLimit(
+                    settings.client_rate_limit_per_min,
+                    on_refusal=metrics.rate_limited.labels("client").inc,
+                )
                 if settings.client_rate_limit_per_min
                 else None
             ),

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from cachetools import LRUCache
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,7 +23,7 @@ from gateway import errors
 from gateway.asgi import read_body, refuse, replay
 from gateway.credentials import Credential
 from gateway.documents import PersistedQueries, TrustedDocuments
-from gateway.token_bucket import Exhausted, TokenBucket
+from gateway.token_bucket import Exhausted, TokenBuckets
 
 # Content types a browser may POST cross-site without a preflight.
 SIMPLE_CONTENT_TYPES = frozenset(
@@ -44,18 +43,23 @@ _STATUS = {
 class ClientRateLimit:
     """A token bucket per client: `per_min` requests a minute, bursts of a tenth of that."""
 
-    def __init__(self, per_min: int, *, max_clients: int = 100_000) -> None:
-        self._rate = per_min / 60
-        self._capacity = max(1.0, per_min / 10)
-        self._buckets: LRUCache[str, TokenBucket] = LRUCache(maxsize=max_clients)
+    def __init__(
+        self,
+        per_min: int,
+        *,
+        max_clients: int = 100_000,
+        on_refusal: Callable[[], None] | None = None,
+    ) -> None:
+        self._buckets = TokenBuckets(
+            rate_per_s=per_min / 60,
+            capacity=max(1.0, per_min / 10),
+            max_keys=max_clients,
+            on_refusal=on_refusal,
+        )
 
     def admit(self, client: str) -> None:
-        bucket = self._buckets.get(client)
-        if bucket is None:
-            bucket = TokenBucket(rate_per_s=self._rate, capacity=self._capacity)
-            self._buckets[client] = bucket
         try:
-            bucket.reserve(0)
+            self._buckets.reserve(client, 0)
         except Exhausted as exhausted:
             raise errors.RateLimited(
                 "Too many requests from this client; retry later.",

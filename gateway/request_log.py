@@ -64,8 +64,6 @@ class RequestLog:
             path = scope["path"]
             if path == "/graphql":
                 self._metrics.responses.labels(str(status)).inc()
-                if status == 429:
-                    self._metrics.rate_limited.labels("client").inc()
             if path not in QUIET_PATHS:
                 logger.info(
                     "request",

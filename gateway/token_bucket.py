@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from cachetools import LRUCache
+
 
 class Exhausted(Exception):
     """No token within the wait allowed; one comes after `wait_s` seconds."""
@@ -51,3 +53,40 @@ class TokenBucket:
         self._tokens = min(self._tokens, 0.0)
         if retry_after_s:
             self._blocked_until = max(self._blocked_until, now + retry_after_s)
+
+
+class TokenBuckets:
+    """One bucket per key (a credential fingerprint, a client address), made on first
+    use; the least recently used are forgotten past `max_keys`. `on_refusal` hears
+    of every Exhausted, so the callers need not count them."""
+
+    def __init__(
+        self,
+        *,
+        rate_per_s: float,
+        capacity: float,
+        max_keys: int,
+        clock: Callable[[], float] = time.monotonic,
+        on_refusal: Callable[[], None] | None = None,
+    ) -> None:
+        self._rate = rate_per_s
+        self._capacity = capacity
+        self._clock = clock
+        self._on_refusal = on_refusal
+        self._buckets: LRUCache[str, TokenBucket] = LRUCache(maxsize=max_keys)
+
+    def __getitem__(self, key: str) -> TokenBucket:
+        found = self._buckets.get(key)
+        if found is None:
+            found = TokenBucket(rate_per_s=self._rate, capacity=self._capacity, clock=self._clock)
+            self._buckets[key] = found
+        return found
+
+    def reserve(self, key: str, max_wait_s: float) -> float:
+        """TokenBucket.reserve on `key`'s bucket."""
+        try:
+            return self[key].reserve(max_wait_s)
+        except Exhausted:
+            if self._on_refusal is not None:
+                self._on_refusal()
+            raise

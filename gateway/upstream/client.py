@@ -172,6 +172,7 @@ class UpstreamClient:
         self.rate_limit = UpstreamRateLimit(
             calls_per_s=settings.upstream_rate_per_worker,
             max_wait_s=settings.upstream_rate_limit_max_wait_s,
+            on_refusal=metrics.rate_limited.labels("upstream").inc if metrics else None,
         )
         self.slots = CallSlots(
             limit=settings.upstream_max_concurrency, max_queue=settings.upstream_max_queue
@@ -248,8 +249,6 @@ class UpstreamClient:
             except errors.GatewayError as error:
                 call.error = error.code
                 mark_failed(span, error.code)
-                if error.code == errors.RateLimited.code and call.status is None:
-                    self._count_rejection()
                 raise
             finally:
                 call.duration_ms = round((time.perf_counter() - started) * 1000, 2)
@@ -354,10 +353,6 @@ class UpstreamClient:
                 self._metrics.breaker_state.labels(endpoint.value).set(value)
 
         return changed
-
-    def _count_rejection(self) -> None:
-        if self._metrics is not None:
-            self._metrics.rate_limited.labels("upstream").inc()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,11 +15,9 @@ import math
 import time
 from collections.abc import Callable
 
-from cachetools import LRUCache
-
 from gateway import errors
 from gateway.deadline import Deadline
-from gateway.token_bucket import Exhausted, TokenBucket
+from gateway.token_bucket import Exhausted, TokenBucket, TokenBuckets
 
 
 class UpstreamRateLimit:
@@ -32,24 +30,24 @@ class UpstreamRateLimit:
         max_wait_s: float,
         max_credentials: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
+        on_refusal: Callable[[], None] | None = None,
     ) -> None:
-        self._rate = calls_per_s * 0.9
-        self._capacity = max(1.0, calls_per_s * 6)  # a tenth of a minute's share
         self._max_wait_s = max_wait_s
-        self._clock = clock
-        self._buckets: LRUCache[str, TokenBucket] = LRUCache(maxsize=max_credentials)
+        self.buckets = TokenBuckets(
+            rate_per_s=calls_per_s * 0.9,
+            capacity=max(1.0, calls_per_s * 6),  # a tenth of a minute's share
+            max_keys=max_credentials,
+            clock=clock,
+            on_refusal=on_refusal,
+        )
 
     def bucket(self, fingerprint: str) -> TokenBucket:
-        found = self._buckets.get(fingerprint)
-        if found is None:
-            found = TokenBucket(rate_per_s=self._rate, capacity=self._capacity, clock=self._clock)
-            self._buckets[fingerprint] = found
-        return found
+        return self.buckets[fingerprint]
 
     async def acquire(self, fingerprint: str, deadline: Deadline) -> None:
         max_wait_s = min(self._max_wait_s, deadline.remaining())
         try:
-            wait_s = self.bucket(fingerprint).reserve(max_wait_s)
+            wait_s = self.buckets.reserve(fingerprint, max_wait_s)
         except Exhausted as exhausted:
             raise errors.RateLimited(
                 "The upstream's rate limit for these credentials is used up; retry later.",
@@ -59,4 +57,4 @@ class UpstreamRateLimit:
             await asyncio.sleep(wait_s)
 
     def throttle(self, fingerprint: str, retry_after_s: float | None) -> None:
-        self.bucket(fingerprint).throttle(retry_after_s)
+        self.buckets[fingerprint].throttle(retry_after_s)

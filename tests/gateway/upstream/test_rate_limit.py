@@ -67,3 +67,16 @@ async def test_an_exhausted_credential_is_rate_limited_with_retry_after() -> Non
     with pytest.raises(errors.RateLimited) as raised:
         await limit.acquire("a", Deadline.after(5))
     assert raised.value.extensions == {"code": "RATE_LIMITED", "retryAfter": 2}
+
+
+async def test_every_refusal_is_reported() -> None:
+    refusals: list[None] = []
+    limit = UpstreamRateLimit(
+        calls_per_s=1, max_wait_s=0, clock=Clock(), on_refusal=lambda: refusals.append(None)
+    )
+    for _ in range(6):
+        await limit.acquire("a", Deadline.after(5))
+    for _ in range(2):
+        with pytest.raises(errors.RateLimited):
+            await limit.acquire("a", Deadline.after(5))
+    assert len(refusals) == 2
