@@ -1,4 +1,4 @@
-"""Starting the sandbox and the gateway as processes on loopback ports, for load runs."""
+"""Starting the sandbox and the gateway as processes on loopback ports (load runs, tests)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def wait_until_up(url: str, timeout_s: float = 30) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    raise SystemExit(f"{url} did not come up")
+    raise RuntimeError(f"{url} did not come up within {timeout_s:g} s")
 
 
 @contextmanager

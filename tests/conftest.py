@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -15,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.processes import free_port, started
 from gateway.app import create_app
 from gateway.settings import Settings
 from sandbox import DEMO_AUTHORIZATION
@@ -111,13 +110,6 @@ async def gateway(gateway_settings: Settings) -> AsyncIterator[GatewayClient]:
         yield client
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def gateway_process(**env: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """`python -m gateway` on a free port, answering /healthz; `env` on top of ours
@@ -125,18 +117,6 @@ def gateway_process(**env: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]
     port = free_port()
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("UPSTREAM_")}
     environ = {**inherited, "PORT": str(port), "LOG_LEVEL": "WARNING", **env}
-    process = subprocess.Popen([sys.executable, "-m", "gateway"], env=environ)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with started([sys.executable, "-m", "gateway"], environ, f"{url}/healthz") as process:
         yield process, url
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()

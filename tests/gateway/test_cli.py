@@ -5,7 +5,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import free_port, gateway_process
+from bench.processes import free_port
+from tests.conftest import gateway_process
 from tests.queries import BIG_CUSTOMER, WALLET
 
 pytestmark = pytest.mark.integration
