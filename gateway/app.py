@@ -87,7 +87,7 @@ def create_app(
     if settings.upstream_url is None:
         raise SettingsError("UPSTREAM_URL is required (the CLI starts the sandbox without it)")
     trusted = _trusted_documents(settings)
-    metrics = Metrics(known_operations=_operation_names(trusted))
+    metrics = Metrics()
     tracing = tracing or Tracing.from_env()
     upstream = Upstream(settings, metrics, tracing)
 
@@ -120,6 +120,8 @@ def create_app(
             prepared.prepare(schema._schema, trusted.by_id, operation_policy(settings))
         except GatewayError as error:
             raise SettingsError(f"TRUSTED_DOCUMENTS: {error.message}") from None
+        # Trusted operations always get their own metric label.
+        metrics.operation_names.allow(prepared.operation_names())
     graphql = GatewayGraphQL(schema, upstream)
     middleware = [
         Middleware(RequestLog, metrics=metrics),
@@ -187,26 +189,6 @@ def _trusted_documents(settings: Settings) -> TrustedDocuments | None:
         return TrustedDocuments.load(settings.trusted_documents)
     except ManifestError as error:
         raise SettingsError(f"TRUSTED_DOCUMENTS: {error}") from None
-
-
-def _operation_names(trusted: TrustedDocuments | None) -> list[str]:
-    """Operation names of the trusted documents: always their own metric labels."""
-    if trusted is None:
-        return []
-    from graphql import OperationDefinitionNode, parse
-
-    names = []
-    for body in trusted.by_id.values():
-        try:
-            document = parse(body)
-        except Exception:
-            continue
-        names += [
-            d.name.value
-            for d in document.definitions
-            if isinstance(d, OperationDefinitionNode) and d.name
-        ]
-    return names
 
 
 def app_from_env() -> Starlette:

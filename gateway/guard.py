@@ -13,7 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    parse,
+    validate,
+)
 from strawberry.extensions import SchemaExtension
 
 from gateway import errors
@@ -51,6 +58,14 @@ class PreparedDocuments:
 
     def get(self, body: str | None) -> DocumentNode | None:
         return None if body is None else self._documents.get(body)
+
+    def operation_names(self) -> list[str]:
+        return [
+            definition.name.value
+            for document in self._documents.values()
+            for definition in document.definitions
+            if isinstance(definition, OperationDefinitionNode) and definition.name
+        ]
 
 
 class OperationGuard(SchemaExtension):

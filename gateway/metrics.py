@@ -40,9 +40,13 @@ def multiprocess_dir() -> str | None:
 class OperationNames:
     """Maps operation names onto a bounded set of label values."""
 
-    def __init__(self, limit: int = MAX_OPERATION_NAMES, known: Iterable[str] = ()) -> None:
+    def __init__(self, limit: int = MAX_OPERATION_NAMES) -> None:
         self._limit = limit
-        self._seen: set[str] = set(known)
+        self._seen: set[str] = set()
+
+    def allow(self, names: Iterable[str]) -> None:
+        """Names that always get their own label (beyond the bound)."""
+        self._seen.update(names)
 
     def label(self, name: str | None) -> str:
         if not name:
@@ -56,10 +60,10 @@ class OperationNames:
 
 
 class Metrics:
-    def __init__(self, known_operations: Iterable[str] = ()) -> None:
+    def __init__(self) -> None:
         self.registry = CollectorRegistry()
         registry = self.registry
-        self.operation_names = OperationNames(known=known_operations)
+        self.operation_names = OperationNames()
         self.operations = Counter(
             "graphql_operations",
             "GraphQL operations by name and outcome (ok, partial, error).",

@@ -307,5 +307,6 @@ async def test_credentials_never_reach_the_client_in_errors(sandbox: SandboxAdmi
     sandbox.faults(endpoint={"promotion": {"status": 503}})
     async with gateway_for(settings_for(sandbox.url, upstream_retry_base_s=0.01)) as gateway:
         response = await gateway.post(PROMOTION % FIRST)
+    assert codes(response.json()) == ["UPSTREAM_UNAVAILABLE"]  # an error that was reported
     assert DEMO_AUTHORIZATION not in response.text
     assert DEMO_AUTHORIZATION.split()[1] not in response.text

@@ -23,6 +23,23 @@ def counting(value: int) -> tuple[list[Deadline], Callable[[Deadline, bool], Awa
     return loads, load
 
 
+async def cached_then_aged(seconds: float) -> ResultCache[str, int]:
+    """A cache (TTL 60 s, stale window 600 s) holding 1 under "k", `seconds` old."""
+    clock = Clock(1000.0)
+    cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, stale_s=600, clock=clock)
+    _, load = counting(1)
+    await cache.get("k", load, soon())
+    clock.now += seconds
+    return cache
+
+
+def failing_with(failure: Exception) -> Callable[[Deadline, bool], Awaitable[int]]:
+    async def load(_deadline: Deadline, _background: bool) -> int:
+        raise failure
+
+    return load
+
+
 async def test_an_entry_lives_for_the_ttl() -> None:
     clock = Clock(1000.0)
     cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, clock=clock)
@@ -186,15 +203,9 @@ async def test_a_value_larger_than_the_cache_is_served_but_not_kept() -> None:
 async def test_a_failed_refresh_serves_the_stale_value_with_its_age(
     failure: errors.GatewayError,
 ) -> None:
-    clock = Clock(1000.0)
-    cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, stale_s=600, clock=clock)
-    _, load = counting(1)
-    await cache.get("k", load, soon())
-    clock.now += 100
+    cache = await cached_then_aged(100)
 
-    async def failing(_deadline: Deadline, _background: bool) -> int:
-        raise failure
-
+    failing = failing_with(failure)
     assert await cache.get("k", failing, soon()) == Served(1, stale_age_s=100.0, event="stale")
     assert cache.stats.stale == 1
 
@@ -210,39 +221,23 @@ async def test_a_failed_refresh_serves_the_stale_value_with_its_age(
 async def test_answers_about_the_request_are_never_papered_over(
     failure: errors.GatewayError,
 ) -> None:
-    clock = Clock(1000.0)
-    cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, stale_s=600, clock=clock)
-    _, load = counting(1)
-    await cache.get("k", load, soon())
-    clock.now += 100
+    cache = await cached_then_aged(100)
 
-    async def failing(_deadline: Deadline, _background: bool) -> int:
-        raise failure
-
+    failing = failing_with(failure)
     with pytest.raises(type(failure)):
         await cache.get("k", failing, soon())
 
 
 async def test_nothing_is_served_past_the_stale_window() -> None:
-    clock = Clock(1000.0)
-    cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, stale_s=600, clock=clock)
-    _, load = counting(1)
-    await cache.get("k", load, soon())
-    clock.now += 661
+    cache = await cached_then_aged(661)
 
-    async def failing(_deadline: Deadline, _background: bool) -> int:
-        raise errors.UpstreamUnavailable("down")
-
+    failing = failing_with(errors.UpstreamUnavailable("down"))
     with pytest.raises(errors.UpstreamUnavailable):
         await cache.get("k", failing, soon())
 
 
 async def test_a_stale_value_stands_in_when_the_refresh_outlives_the_deadline() -> None:
-    clock = Clock(1000.0)
-    cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, stale_s=600, clock=clock)
-    _, load = counting(1)
-    await cache.get("k", load, soon())
-    clock.now += 61
+    cache = await cached_then_aged(61)
 
     async def hanging(_deadline: Deadline, _background: bool) -> int:
         await asyncio.sleep(10)
