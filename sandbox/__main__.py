@@ -9,7 +9,8 @@ import time
 
 import uvicorn
 
-from sandbox.app import create_app
+from sandbox.app import Sandbox, create_app
+from sandbox.data import build
 
 
 def main() -> None:
@@ -18,12 +19,18 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument(
+        "--bench-customers",
+        type=int,
+        default=0,
+        help="add this many customers holding 50 promotions each (benchmarks)",
+    )
+    parser.add_argument(
         "--exit-with-parent", action="store_true", help="stop when the process that started it ends"
     )
     args = parser.parse_args()
     if args.exit_with_parent:
         threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    app = create_app()
+    app = create_app(Sandbox(build(bench_customers=args.bench_customers)))
     app.state.sandbox.latency_ms = args.latency_ms
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 PROGRAMS = {
@@ -75,23 +76,30 @@ class Customer:
     enrolments: list[Enrolment]
 
 
+IDENTIFIER_ATTRIBUTES = {
+    "mobile": "mobile",
+    "email": "email",
+    "externalId": "external_id",
+    "id": "id",
+    "cuid": "cuid",
+}
+
+
 @dataclass
 class Dataset:
     promotions: dict[int, Promotion]
     customers: list[Customer]
 
     def customer_by(self, identifier_name: str, value: str) -> Customer | None:
-        attribute = {
-            "mobile": "mobile",
-            "email": "email",
-            "externalId": "external_id",
-            "id": "id",
-            "cuid": "cuid",
-        }[identifier_name]
-        for customer in self.customers:
-            if str(getattr(customer, attribute)) == value:
-                return customer
-        return None
+        return self._index.get((identifier_name, value))
+
+    @cached_property
+    def _index(self) -> dict[tuple[str, str], Customer]:
+        index: dict[tuple[str, str], Customer] = {}
+        for customer in reversed(self.customers):  # the first customer wins a shared value
+            for name, attribute in IDENTIFIER_ATTRIBUTES.items():
+                index[(name, str(getattr(customer, attribute)))] = customer
+        return index
 
 
 def _ruleset(
@@ -555,7 +563,17 @@ def _enrolment(rng: random.Random, customer_id: int, promotion: Promotion) -> En
     )
 
 
-def build(today: datetime | None = None, seed: int = 20241122) -> Dataset:
+BENCH_PROMOTIONS_PER_CUSTOMER = 50
+
+
+def bench_mobile(n: int) -> str:
+    """The mobile number of the n-th benchmark customer."""
+    return f"917{n:09d}"
+
+
+def build(today: datetime | None = None, seed: int = 20241122, bench_customers: int = 0) -> Dataset:
+    """The sandbox's records; `bench_customers` adds that many customers holding
+    50 promotions each (mobile `bench_mobile(n)`), after the usual ones."""
     day = (today or datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
     rng = random.Random(seed)
     promotions = {p.id: p for p in _vendor_examples()}
@@ -590,6 +608,13 @@ def build(today: datetime | None = None, seed: int = 20241122) -> Dataset:
         held.sort(key=lambda p: -p.id)
         customers.append(
             _customer(rng, customer_id, f"91800000{n:04d}", f"{customer_id:012d}", held)
+        )
+    bench_rng = random.Random(seed + 1)
+    for n in range(bench_customers):
+        customer_id = 700_000_000 + n
+        held = bench_rng.sample(generated, BENCH_PROMOTIONS_PER_CUSTOMER)
+        customers.append(
+            _customer(bench_rng, customer_id, bench_mobile(n), f"{customer_id:012d}", held)
         )
     return Dataset(promotions=promotions, customers=customers)
 
