@@ -11,13 +11,14 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.graphql_errors import ErrorCodes
-from gateway.guard import OperationGuard, OperationPolicy, PreparedDocuments
+from gateway.guard import AcceptedDocuments, OperationGuard, OperationPolicy, PreparedDocuments
 from gateway.metrics import Metrics
 from gateway.operation_limits import OperationLimits
 from gateway.operation_report import Explain, OperationReport
 from gateway.settings import Settings
 from gateway.staleness import StaleReport
 from gateway.tracing import Tracing
+from schema.execution import CompiledSelections, compiled_execution
 from schema.query import Query
 from schema.scalars import SCALARS
 
@@ -39,6 +40,7 @@ def build_schema(
     settings = settings or Settings()
     policy = operation_policy(settings)
     documents = prepared or PreparedDocuments()
+    accepted = AcceptedDocuments(settings.document_cache_entries)
     production = settings.is_production
     # Factories build each extension per request; the rule classes they add are
     # module-level, so validation caches keyed by rules still hit. Hooks leave in
@@ -49,7 +51,7 @@ def build_schema(
         extensions.append(lambda: OperationReport(metrics=metrics, tracing=tracer))
     extensions += [
         lambda: ErrorCodes(hide_suggestions=production),
-        lambda: OperationGuard(policy=policy, prepared=documents),
+        lambda: OperationGuard(policy=policy, prepared=documents, accepted=accepted),
         StaleReport,
         Explain,
     ]
@@ -59,6 +61,7 @@ def build_schema(
         query=Query,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=compiled_execution(CompiledSelections()),
     )
 
 
