@@ -4,8 +4,10 @@
 validation (which it skips for a refused operation, so a hostile document costs
 one linear measurement and no more), measures the operation
 (`gateway.operation_limits`) and estimates its upstream calls (`gateway.cost`).
-Documents listed as trusted were parsed and validated at start-up: they skip
-both steps here and only their cost, which depends on the variables, is checked.
+Documents listed as trusted were parsed and validated at start-up, and documents
+that passed before are remembered by their text (`AcceptedDocuments`): both skip
+parsing, the limits and validation here, and only their cost, which depends on
+the variables, is checked.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from cachetools import LRUCache
 from graphql import (
     DocumentNode,
     GraphQLError,
@@ -68,10 +71,36 @@ class PreparedDocuments:
         ]
 
 
+class AcceptedDocuments:
+    """Documents that passed the limits and validation, by their text; the most
+    recently used are kept."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._documents: LRUCache[str, DocumentNode] | None = (
+            LRUCache(max_entries) if max_entries > 0 else None
+        )
+
+    def get(self, body: str | None) -> DocumentNode | None:
+        if self._documents is None or body is None:
+            return None
+        return self._documents.get(body)
+
+    def add(self, body: str | None, document: DocumentNode) -> None:
+        if self._documents is not None and body is not None:
+            self._documents[body] = document
+
+
 class OperationGuard(SchemaExtension):
-    def __init__(self, *, policy: OperationPolicy, prepared: PreparedDocuments) -> None:
+    def __init__(
+        self,
+        *,
+        policy: OperationPolicy,
+        prepared: PreparedDocuments,
+        accepted: AcceptedDocuments,
+    ) -> None:
         self._policy = policy
         self._prepared = prepared
+        self._accepted = accepted
         self._trusted = False
 
     def on_operation(self) -> Iterator[None]:
@@ -79,7 +108,8 @@ class OperationGuard(SchemaExtension):
         yield
 
     def on_parse(self) -> Iterator[None]:
-        document = self._prepared.get(self.execution_context.query)
+        query = self.execution_context.query
+        document = self._prepared.get(query) or self._accepted.get(query)
         if document is not None:
             self.execution_context.graphql_document = document  # strawberry skips parsing
             self._trusted = True
@@ -98,8 +128,11 @@ class OperationGuard(SchemaExtension):
                 context.pre_execution_errors = [GraphQLError(error.message, original_error=error)]
             else:
                 if self._trusted:
-                    context.pre_execution_errors = []  # validated at start-up
+                    context.pre_execution_errors = []  # validated before
         yield
+        problems = context.pre_execution_errors
+        if not self._trusted and document is not None and problems is not None and not problems:
+            self._accepted.add(context.query, document)
 
     def _check_cost(self, document: DocumentNode) -> None:
         context = self.execution_context

@@ -41,8 +41,9 @@ class Settings:
     customer_promotions_path: str = DEFAULT_CUSTOMER_PROMOTIONS_PATH
     upstream_timeout_s: float = 5.0
     upstream_max_connections: int = 100
-    # Concurrent by-id calls one request may make (the vendor has no batch endpoint).
-    promotion_fanout: int = 32
+    # Concurrent by-id calls one request may make (the vendor has no batch endpoint):
+    # a page of up to 100 promotions loads in one round trip.
+    promotion_fanout: int = 100
     cache_ttl_s: float = 60.0
     cache_max_entries: int = 10_000
     # Page size asked of the list endpoint; windows are cut from cached pages.
@@ -72,7 +73,7 @@ class Settings:
     # The longest a call queues for the rate limit before failing with RATE_LIMITED.
     upstream_rate_limit_max_wait_s: float = 1.0
     # Upstream calls in flight per worker; more queue (up to the queue bound) or fail fast.
-    upstream_max_concurrency: int = 64
+    upstream_max_concurrency: int = 100
     upstream_max_queue: int = 1024
     upstream_max_body_bytes: int = 8 * 1024 * 1024
     max_request_bytes: int = 1024 * 1024
@@ -87,6 +88,8 @@ class Settings:
     max_directives: int = 50
     max_tokens: int = 3000
     max_upstream_calls_per_operation: int = 120
+    # Documents that passed validation, remembered by text so repeats skip parse and validation.
+    document_cache_entries: int = 512
     # An Apollo or Relay persisted-query manifest: only its documents run.
     trusted_documents: str | None = None
     # Automatic persisted queries remembered per worker (0: APQ off).
@@ -200,6 +203,9 @@ class Settings:
                 "MAX_UPSTREAM_CALLS_PER_OPERATION",
                 _positive_int,
                 defaults.max_upstream_calls_per_operation,
+            ),
+            document_cache_entries=read(
+                "DOCUMENT_CACHE_ENTRIES", _non_negative_int, defaults.document_cache_entries
             ),
             trusted_documents=read("TRUSTED_DOCUMENTS", str, None),
             apq_max_entries=read("APQ_MAX_ENTRIES", _non_negative_int, defaults.apq_max_entries),
