@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway import errors
+from gateway import errors, jsonio
 from gateway.asgi import read_body, refuse, replay
 from gateway.credentials import Credential
 from gateway.documents import PersistedQueries, TrustedDocuments
@@ -126,7 +126,7 @@ class FrontDoor:
         if body is None:
             raise errors.BadRequest("The client went away.")
         try:
-            payload = json.loads(body)
+            payload = jsonio.loads(body)
         except ValueError:
             raise errors.BadRequest("The request body is not valid JSON.") from None
         if isinstance(payload, list):

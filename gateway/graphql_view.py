@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from gateway import jsonio
 from gateway.context import RequestContext
 from gateway.cost import CallBudget
 from gateway.credentials import Credential
@@ -57,6 +58,9 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._ide_page)
+
+    def encode_json(self, data: object) -> bytes:
+        return jsonio.dumps(data)
 
     async def get_context(self, request: Request | WebSocket, response: object) -> RequestContext:
         settings = self._settings

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import json
 import logging
 import math
 import time
@@ -17,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
-from gateway import errors
+from gateway import errors, jsonio
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
 from gateway.metrics import BREAKER_STATES, Metrics
@@ -433,7 +432,7 @@ _RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 def _checked_body(endpoint: Endpoint, response: _Response) -> object:
     status = response.status
     try:
-        body: object = json.loads(response.content)
+        body: object = jsonio.loads(response.content)
     except ValueError:
         body = None
         if status < 400:
