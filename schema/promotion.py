@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from strawberry import ID, Private
@@ -352,7 +353,15 @@ class Promotion:
         "by-id loader.\nNull, with an error, when that load fails; the rest of the "
         "promotion and its\nsiblings stay. upstream: rulesetInfos"
     )
-    async def rulesets(self, info: Info) -> list[Ruleset] | None:
+    def rulesets(self, info: Info) -> list[Ruleset] | None:
+        """Synchronous when the record carries its rules (it was read by id, and its
+        staleness was flagged where it was loaded); otherwise an awaitable, which
+        graphql-core awaits like an async resolver's result."""
+        if self.record.rulesets is not None:
+            return [Ruleset.from_record(r) for r in self.record.rulesets]
+        return cast(list[Ruleset] | None, self._load_rulesets(info))
+
+    async def _load_rulesets(self, info: Info) -> list[Ruleset] | None:
         full = await resolvers.promotions.with_rulesets(info.context, self.record)
         served(info, full)
         return [Ruleset.from_record(r) for r in full.rulesets or ()]
