@@ -54,3 +54,7 @@ def configure_logging(level: str, *, json_lines: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # httpx logs every upstream call at INFO: the access line already counts them,
+    # and a line per call costs more than the call's own bookkeeping.
+    debugging = logging.getLevelName(level) == logging.DEBUG
+    logging.getLogger("httpx").setLevel(logging.NOTSET if debugging else logging.WARNING)
