@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run sandbox check test format clean schema.graphql soak fuzz audit
+.PHONY: install run sandbox check test format clean schema.graphql soak fuzz audit \
+	bench bench-smoke bench-plot bench-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +39,25 @@ FUZZ_SECONDS ?= 120
 fuzz: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,fuzz]'
 	$(BIN)/python -m bench.fuzz --seconds $(FUZZ_SECONDS)
+
+# Benchmarks against the Apollo peer (bench/README.md); none of them is part of `make test`.
+PEER_DIR ?= ../shared/peers/apollo
+BENCH_ARGS ?=
+bench-tools: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	@command -v wrk >/dev/null || (apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk)
+	@if command -v node >/dev/null && [ -f $(PEER_DIR)/package-lock.json ] && [ ! -d $(PEER_DIR)/node_modules ]; then \
+		cd $(PEER_DIR) && npm ci --no-audit --no-fund; fi
+
+bench: bench-tools
+	PEER_DIR=$(PEER_DIR) $(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.plot
+
+bench-smoke: bench-tools
+	$(BIN)/python -m bench.smoke
+
+bench-plot: bench-tools
+	$(BIN)/python -m bench.plot
 
 # Known advisories in the installed dependencies; --strict fails when one cannot be checked.
 audit: $(STAMP)

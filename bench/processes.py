@@ -22,9 +22,53 @@ def free_port() -> int:
         return port
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and all of its descendants (a gateway's workers, say)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of `pid` and its descendants so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for member in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The highest peak resident set (VmHWM) of `pid` and its descendants."""
+    peaks = [_status_mib(member, "VmHWM:") for member in process_tree(pid)]
+    return max(peaks, default=0.0)
+
+
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+    return _status_mib(pid, "VmRSS:")
+
+
+def _status_mib(pid: int, key: str) -> float:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0.0
+    for line in lines:
+        if line.startswith(key):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -43,9 +87,11 @@ def wait_until_up(url: str, timeout_s: float = 30) -> None:
 
 @contextmanager
 def started(
-    command: list[str], env: dict[str, str], health: str
+    command: list[str], env: dict[str, str], health: str, *, quiet: bool = False
 ) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(command, env=env)
+    """`command` running until the block ends; `quiet` discards its standard output
+    (per-request log lines would cost a load run the terminal's time)."""
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL if quiet else None)
     try:
         wait_until_up(health)
         yield process
