@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: install run sandbox check test format clean schema.graphql soak fuzz audit \
-	bench bench-smoke bench-plot bench-tools
+	bench bench-smoke bench-plot bench-profile bench-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,9 @@ bench-smoke: bench-tools
 
 bench-plot: bench-tools
 	$(BIN)/python -m bench.plot
+
+bench-profile: bench-tools
+	$(BIN)/python -m bench.profile
 
 # Known advisories in the installed dependencies; --strict fails when one cannot be checked.
 audit: $(STAMP)

@@ -190,8 +190,9 @@ def main() -> None:
         two = stack.enter_context(targets.gateway(sandbox.url, workers=2, name="gateway x2"))
         warm(two, bodies)  # each worker has its own cache
         top = max(concurrencies)
+        one = Target("gateway x1", ours.url, ours.pid)  # the same process, its own rows
         for n in range(1, args.rounds + 1):
-            for target in (ours, two):
+            for target in (one, two):
                 run = measure(target, sandbox, bodies, top, args.seconds, n)
                 runs.append(run)
                 print(_row(run), flush=True)
@@ -231,7 +232,7 @@ def summarise(
     with_peer: bool,
 ) -> dict[str, Any]:
     rows = []
-    for name in ("gateway", "apollo", "gateway x2"):
+    for name in ("gateway", "apollo", "gateway x1", "gateway x2"):
         for concurrency in concurrencies:
             mine = [r for r in runs if r.target == name and r.concurrency == concurrency]
             if not mine:
@@ -253,7 +254,7 @@ def summarise(
                         )
                     },
                     "failures": sum(r.failures for r in mine),
-                    "peak_rss_mib": rss.get(name),
+                    "peak_rss_mib": rss.get(name.replace(" x1", "")),
                 }
             )
     ratios: dict[str, Any] = {}
@@ -267,7 +268,7 @@ def summarise(
             )
     top = max(concurrencies)
     ratios[f"two workers vs one, c={top}"] = _median_ratio(
-        runs, "gateway x2", "gateway", top, "per_second"
+        runs, "gateway x2", "gateway x1", top, "per_second"
     )
     if with_peer and rss.get("apollo"):
         ratios["peak RSS vs apollo"] = round(rss["gateway"] / rss["apollo"], 2)
