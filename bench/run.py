@@ -20,7 +20,8 @@ import os
 import platform
 import statistics
 import time
-from contextlib import ExitStack
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from bench import targets, wrk
 from bench.processes import cpu_seconds, peak_rss_mib
 from bench.targets import HEADERS, Sandbox, Target
 from bench.workload import nested_bodies, nested_body
+from sandbox.app import CUSTOMER_PATH, PROMOTION_PATH
 from sandbox.data import bench_mobile
 
 RESULTS = Path(__file__).parent / "results"
@@ -107,7 +109,7 @@ def sandbox_floor(sandbox: Sandbox, customer: int) -> float:
         async with httpx.AsyncClient(base_url=sandbox.url, headers=HEADERS, timeout=30) as client:
             started = time.perf_counter()
             page = await client.get(
-                "/v2/customers/lookup/promotionData",
+                CUSTOMER_PATH,
                 params={
                     "identifierName": "mobile",
                     "identifierValue": bench_mobile(customer),
@@ -120,8 +122,9 @@ def sandbox_floor(sandbox: Sandbox, customer: int) -> float:
             await asyncio.gather(
                 *(
                     client.get(
-                        f"/v1/api_gateway/loyalty/v1/programs/{p['programId']}"
-                        f"/promotions/{p['promotionId']}"
+                        PROMOTION_PATH.format(
+                            program_id=p["programId"], promotion_id=p["promotionId"]
+                        )
                     )
                     for p in held
                 )
@@ -131,7 +134,9 @@ def sandbox_floor(sandbox: Sandbox, customer: int) -> float:
     return round(asyncio.run(calls()), 1)
 
 
-def cold_query(start: Any, sandbox: Sandbox, customer: int) -> dict[str, float]:
+def cold_query(
+    start: Callable[[], AbstractContextManager[Target]], sandbox: Sandbox, customer: int
+) -> dict[str, float]:
     """One query on a freshly started gateway: wall time and upstream calls."""
     with start() as target:
         before = sandbox.calls()

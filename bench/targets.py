@@ -37,9 +37,6 @@ class Sandbox:
         stats = httpx.get(f"{self.url}/__sandbox/stats", timeout=30).json()
         return {endpoint: int(count) for endpoint, count in stats["calls"].items()}
 
-    def set_latency(self, latency_ms: int) -> None:
-        httpx.post(f"{self.url}/__sandbox/faults", json={"latency_ms": latency_ms}, timeout=5)
-
 
 @contextmanager
 def sandbox(customers: int, latency_ms: int = 0) -> Iterator[Sandbox]:

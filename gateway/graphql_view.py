@@ -62,6 +62,9 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
     def encode_json(self, data: object) -> bytes:
         return jsonio.dumps(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        return jsonio.loads(data)
+
     async def get_context(self, request: Request | WebSocket, response: object) -> RequestContext:
         settings = self._settings
         headers = request.headers

@@ -101,7 +101,7 @@ class OperationGuard(SchemaExtension):
         self._policy = policy
         self._prepared = prepared
         self._accepted = accepted
-        self._trusted = False
+        self._validated_before = False
 
     def on_operation(self) -> Iterator[None]:
         self.execution_context.parse_options["max_tokens"] = self._policy.max_tokens
@@ -112,7 +112,7 @@ class OperationGuard(SchemaExtension):
         document = self._prepared.get(query) or self._accepted.get(query)
         if document is not None:
             self.execution_context.graphql_document = document  # strawberry skips parsing
-            self._trusted = True
+            self._validated_before = True
         yield
 
     def on_validate(self) -> Iterator[None]:
@@ -120,18 +120,23 @@ class OperationGuard(SchemaExtension):
         document = context.graphql_document
         if document is not None:
             try:
-                if not self._trusted:
+                if not self._validated_before:
                     check_operations(document, self._policy.limits)
                 self._check_cost(document)
             except errors.GatewayError as error:
                 # Set before validation runs: strawberry then skips it.
                 context.pre_execution_errors = [GraphQLError(error.message, original_error=error)]
             else:
-                if self._trusted:
+                if self._validated_before:
                     context.pre_execution_errors = []  # validated before
         yield
         problems = context.pre_execution_errors
-        if not self._trusted and document is not None and problems is not None and not problems:
+        if (
+            not self._validated_before
+            and document is not None
+            and problems is not None
+            and not problems
+        ):
             self._accepted.add(context.query, document)
 
     def _check_cost(self, document: DocumentNode) -> None:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any
 
+from cachetools import LRUCache
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -62,10 +63,11 @@ class CompiledSelections:
     """Compiled plain subtrees by (object type, field nodes), most recent kept."""
 
     def __init__(self, max_entries: int = MAX_COMPILED_SELECTIONS) -> None:
-        self._max_entries = max_entries
         # The nodes are held with the function so that their ids stay theirs.
-        self._entries: dict[tuple[str, tuple[int, ...]], tuple[list[FieldNode], Complete | None]]
-        self._entries = {}
+        self._entries: LRUCache[
+            tuple[str, tuple[int, ...]], tuple[list[FieldNode], Complete | None]
+        ]
+        self._entries = LRUCache(max_entries)
 
     def get(
         self,
@@ -76,8 +78,6 @@ class CompiledSelections:
         key = (object_type.name, tuple(map(id, nodes)))
         found = self._entries.get(key)
         if found is None:
-            if len(self._entries) >= self._max_entries:
-                del self._entries[next(iter(self._entries))]
             found = (nodes, compile_object(object_type, nodes, fragments))
             self._entries[key] = found
         return found[1]

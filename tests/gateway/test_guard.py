@@ -31,17 +31,25 @@ def test_no_document_is_remembered_with_zero_entries() -> None:
 
 def test_a_repeated_document_skips_parse_and_validation(monkeypatch: pytest.MonkeyPatch) -> None:
     validations: list[object] = []
-    validate = strawberry_schema.validate_document
+    parses: list[str] = []
+    validate, parse_document = strawberry_schema.validate_document, strawberry_schema.parse  # type: ignore[attr-defined]
 
     def counting(schema: object, document: object, rules: object) -> object:
         validations.append(document)
         return validate(schema, document, rules)  # type: ignore[arg-type]
 
+    def counting_parse(text: str, **options: object) -> object:
+        parses.append(text)
+        return parse_document(text, **options)  # type: ignore[arg-type]
+
     monkeypatch.setattr(strawberry_schema, "validate_document", counting)
+    monkeypatch.setattr(strawberry_schema, "parse", counting_parse)
     schema = build_schema(Settings())
     valid, invalid = "{ __typename }", "{ nope }"
     for _ in range(3):
         assert schema.execute_sync(valid).errors is None
     for _ in range(2):
         assert schema.execute_sync(invalid).errors
-    assert len(validations) == 1 + 2  # the valid document once, the invalid one every time
+    # The valid document once, the invalid one every time.
+    assert parses == [valid, invalid, invalid]
+    assert len(validations) == 1 + 2

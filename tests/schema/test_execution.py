@@ -47,7 +47,9 @@ BRANCHES = [
 ]
 
 
-def schemas(branches: list[Branch], **options: Any) -> tuple[strawberry.Schema, strawberry.Schema]:
+def schemas(
+    branches: list[Branch], compiled: CompiledSelections | None = None, **options: Any
+) -> tuple[strawberry.Schema, strawberry.Schema]:
     """The same schema executed by graphql-core alone and with compiled plain subtrees."""
 
     @strawberry.type
@@ -59,10 +61,11 @@ def schemas(branches: list[Branch], **options: Any) -> tuple[strawberry.Schema, 
     plain = strawberry.Schema(
         Query, execution_context_class=StrawberryGraphQLCoreExecutionContext, **options
     )
-    compiled = strawberry.Schema(
-        Query, execution_context_class=compiled_execution(CompiledSelections()), **options
+    selections = compiled or CompiledSelections()
+    fast = strawberry.Schema(
+        Query, execution_context_class=compiled_execution(selections), **options
     )
-    return plain, compiled
+    return plain, fast
 
 
 QUERY = """
@@ -79,20 +82,29 @@ fragment Leaves on Branch { leaves { name at colour tags ... on Leaf { name } } 
 
 
 def both(
-    branches: list[Branch], query: str, variables: dict[str, Any] | None = None, **options: Any
+    branches: list[Branch],
+    query: str,
+    variables: dict[str, Any] | None = None,
+    compiled: CompiledSelections | None = None,
+    **options: Any,
 ) -> tuple[Any, Any]:
-    plain, compiled = schemas(branches, **options)
+    plain, fast = schemas(branches, compiled, **options)
     return (
         plain.execute_sync(query, variable_values=variables),
-        compiled.execute_sync(query, variable_values=variables),
+        fast.execute_sync(query, variable_values=variables),
     )
 
 
 def test_plain_subtrees_answer_as_graphql_core_does() -> None:
     for with_best in (True, False):
-        expected, actual = both(BRANCHES, QUERY, {"withBest": with_best})
+        compiled = CompiledSelections()
+        expected, actual = both(BRANCHES, QUERY, {"withBest": with_best}, compiled)
         assert actual.errors is None
         assert actual.data == expected.data
+        # The plain selections really went the compiled way: `leaves`, `alias: best`,
+        # and the inside of `best` when @include lets graphql-core get that far.
+        compiled_count = sum(function is not None for _, function in compiled._entries.values())
+        assert compiled_count == 2 + with_best
     assert actual.data["branches"][0]["alias"] == {
         "__typename": "Leaf",
         "shout": "x",
@@ -124,7 +136,10 @@ def test_plain_subtrees_are_compiled_once_per_selection() -> None:
     assert result.errors is None
     # Branch has a resolver (not plain); its `leaves` and `best` are: one lookup each.
     assert sorted(calls) == ["Branch", "Leaf", "Leaf"]
-    assert len(compiled._entries) == 3
+    outcomes = sorted(
+        (key[0], function is not None) for key, (_, function) in compiled._entries.items()
+    )
+    assert outcomes == [("Branch", False), ("Leaf", True), ("Leaf", True)]
 
 
 def test_a_null_in_a_non_null_field_gets_graphql_cores_error_and_path() -> None:
