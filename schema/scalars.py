@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import NewType
 
@@ -11,12 +12,16 @@ from strawberry.types.scalar import ScalarDefinition
 Json = NewType("Json", object)
 
 
+# Promotions share their dates, and formatting costs 1.7 us where a hit costs 0.1.
+@functools.lru_cache(maxsize=8192)
 def serialize_datetime(value: datetime) -> str:
     """RFC 3339 in UTC with a Z; milliseconds only when there are some."""
-    moment = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    # isoformat ends in "+00:00" for UTC: six characters the Z replaces.
+    if value.microsecond:
+        return value.isoformat(timespec="milliseconds")[:-6] + "Z"
+    return value.isoformat(timespec="seconds")[:-6] + "Z"
 
 
 def parse_datetime(value: object) -> datetime:
