@@ -119,6 +119,15 @@ class ResultCache(Generic[K, V]):
     def _expires_at(self, _key: K, entry: _Entry[V], _now: float) -> float:
         return entry.fresh_until + self._stale_s
 
+    def fresh(self, key: K) -> V | None:
+        """The value for `key` without waiting, if it is fresh and not yet due for a
+        refresh; otherwise None, and `get` decides what to serve."""
+        entry = self._entries.get(key) if self._entries is not None else None
+        if entry is None or entry.fresh_until - self._clock() <= self._refresh_ahead_s:
+            return None
+        self._count("hit")
+        return entry.value
+
     async def get(self, key: K, load: Load[V], deadline: Deadline) -> Served[V]:
         """The value for `key`: cached, loaded by `deadline`, or stale if the load fails."""
         entry = self._entries.get(key) if self._entries is not None else None

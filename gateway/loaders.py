@@ -126,6 +126,8 @@ class Loader(DataLoader[K, V]):
 @dataclass(frozen=True)
 class Loaders:
     promotion: Loader[PromotionKey, records.Promotion]
+    # The promotion if the cache holds it fresh, without a trip through the loader.
+    cached_promotion: Callable[[PromotionKey], records.Promotion | None]
     promotion_page: Loader[PromotionPageQuery, records.PromotionPage]
     customer_promotions: Loader[CustomerPromotionsQuery, records.CustomerPage]
 
@@ -170,6 +172,14 @@ def build_loaders(
             stale.add(served.value, served.stale_age_s)
         return served.value
 
+    def cached_promotion(key: PromotionKey) -> records.Promotion | None:
+        program_id, promotion_id = key
+        found = caches.promotions.fresh((scope, program_id, promotion_id))
+        if found is not None:
+            shown = {"programId": program_id, "promotionId": promotion_id}
+            served_from_cache("promotion", shown, "hit")
+        return found
+
     async def promotion_page(query: PromotionPageQuery) -> records.PromotionPage:
         async def load(by: Deadline, in_background: bool) -> records.PromotionPage:
             if in_background:
@@ -190,6 +200,7 @@ def build_loaders(
 
     return Loaders(
         promotion=Loader(promotion, limit=settings.promotion_fanout),
+        cached_promotion=cached_promotion,
         promotion_page=Loader(promotion_page, limit=settings.promotion_fanout),
         customer_promotions=Loader(customer_promotions, limit=settings.promotion_fanout),
     )

@@ -84,3 +84,9 @@ async def promotion_details(
     context: RequestContext, promotion: records.CustomerPromotion
 ) -> records.Promotion:
     return await context.loaders.promotion.load((promotion.program_id, promotion.promotion_id))
+
+
+def cached_promotion_details(
+    context: RequestContext, promotion: records.CustomerPromotion
+) -> records.Promotion | None:
+    return context.loaders.cached_promotion((promotion.program_id, promotion.promotion_id))

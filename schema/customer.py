@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import (
@@ -118,7 +118,15 @@ class CustomerPromotion:
         "batched,\nper-request-deduplicated and cross-request-cached loader.\nNull, with "
         "an error, when that load fails; the rest of the customer stays."
     )
-    async def promotion(self, info: Info) -> Promotion | None:
+    def promotion(self, info: Info) -> Promotion | None:
+        """Synchronous when the cache holds the promotion fresh; otherwise an
+        awaitable, which graphql-core awaits like an async resolver's result."""
+        cached = resolvers.customers.cached_promotion_details(info.context, self.record)
+        if cached is not None:
+            return Promotion.from_record(cached)
+        return cast(Promotion | None, self._load_promotion(info))
+
+    async def _load_promotion(self, info: Info) -> Promotion | None:
         found = await resolvers.customers.promotion_details(info.context, self.record)
         served(info, found)
         return Promotion.from_record(found)

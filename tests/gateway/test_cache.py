@@ -274,3 +274,29 @@ async def test_a_hit_near_expiry_refreshes_in_the_background() -> None:
     clock.now += 10  # past the first entry's freshness: the refreshed one answers
     assert (await cache.get("k", load, soon())).value == 2
     assert cache.stats.refreshes == 1
+
+
+async def test_a_fresh_value_is_there_without_waiting() -> None:
+    clock = Clock(1000.0)
+    events: list[str] = []
+    cache: ResultCache[str, int] = ResultCache(
+        ttl_s=60, max_entries=10, refresh_ahead_s=10, clock=clock, on_event=events.append
+    )
+    _, load = counting(7)
+    assert cache.fresh("k") is None  # nothing yet: `get` loads it
+    await cache.get("k", load, soon())
+    assert cache.fresh("k") == 7
+    assert events == ["miss", "hit"]
+    clock.now += 51
+    # Due for a refresh: `get` must see this lookup to start one.
+    assert cache.fresh("k") is None
+    clock.now += 60
+    assert cache.fresh("k") is None  # expired
+    assert cache.stats.hits == 1
+
+
+async def test_nothing_is_fresh_in_a_cache_that_keeps_nothing() -> None:
+    cache: ResultCache[str, int] = ResultCache(ttl_s=0, max_entries=10)
+    _, load = counting(7)
+    await cache.get("k", load, soon())
+    assert cache.fresh("k") is None
