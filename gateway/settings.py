@@ -90,6 +90,7 @@ class Settings:
     max_upstream_calls_per_operation: int = 120
     # Documents that passed validation, remembered by text so repeats skip parse and validation.
     document_cache_entries: int = 512
+    subtree_cache_entries: int = 4096
     # An Apollo or Relay persisted-query manifest: only its documents run.
     trusted_documents: str | None = None
     # Automatic persisted queries remembered per worker (0: APQ off).
@@ -206,6 +207,9 @@ class Settings:
             ),
             document_cache_entries=read(
                 "DOCUMENT_CACHE_ENTRIES", _non_negative_int, defaults.document_cache_entries
+            ),
+            subtree_cache_entries=read(
+                "SUBTREE_CACHE_ENTRIES", _non_negative_int, defaults.subtree_cache_entries
             ),
             trusted_documents=read("TRUSTED_DOCUMENTS", str, None),
             apq_max_entries=read("APQ_MAX_ENTRIES", _non_negative_int, defaults.apq_max_entries),

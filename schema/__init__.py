@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import strawberry
@@ -18,7 +19,7 @@ from gateway.operation_report import Explain, OperationReport
 from gateway.settings import Settings
 from gateway.staleness import StaleReport
 from gateway.tracing import Tracing
-from schema.execution import CompiledSelections, compiled_execution
+from schema.execution import CompiledSelections, CompletedSubtrees, compiled_execution
 from schema.query import Query
 from schema.scalars import SCALARS
 
@@ -61,7 +62,11 @@ def build_schema(
         query=Query,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS),
-        execution_context_class=compiled_execution(CompiledSelections()),
+        execution_context_class=compiled_execution(
+            CompiledSelections(),
+            # A promotion's answer is a function of its cached record.
+            CompletedSubtrees({"Promotion": attrgetter("record")}, settings.subtree_cache_entries),
+        ),
     )
 
 

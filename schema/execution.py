@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from cachetools import LRUCache
 from graphql import (
@@ -37,18 +37,25 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
     Undefined,
+    Visitor,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
     is_object_type,
+    visit,
 )
-from graphql.execution.collect_fields import FieldDetailsList
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+T = TypeVar("T")
 Complete = Callable[[Any], Any]
+# How to read a field from its parent, and how to complete what was read.
+CompiledField = tuple[Complete, Complete]
+# The fields of one selection, each with its compiled read if it is plain.
+FieldsPlan = list[tuple[str, FieldDetailsList, CompiledField | None]]
 
 # Compiled selections kept across requests, keyed by the identity of their field
 # nodes (documents are cached, so the same text gives the same nodes).
@@ -64,43 +71,105 @@ class CompiledSelections:
 
     def __init__(self, max_entries: int = MAX_COMPILED_SELECTIONS) -> None:
         # The nodes are held with the function so that their ids stay theirs.
-        self._entries: LRUCache[
-            tuple[str, tuple[int, ...]], tuple[list[FieldNode], Complete | None]
-        ]
+        self._entries: LRUCache[tuple[str, tuple[int, ...]], tuple[list[FieldNode], Any]]
         self._entries = LRUCache(max_entries)
 
-    def get(
+    def object(
         self,
         object_type: GraphQLObjectType,
         nodes: list[FieldNode],
         fragments: dict[str, FragmentDefinitionNode],
     ) -> Complete | None:
+        """Completes `object_type` for the selections of `nodes`; None if not plain."""
         key = (object_type.name, tuple(map(id, nodes)))
+        return self._get(key, nodes, lambda: compile_object(object_type, nodes, fragments))
+
+    def field(
+        self,
+        parent_type: GraphQLObjectType,
+        nodes: list[FieldNode],
+        fragments: dict[str, FragmentDefinitionNode],
+    ) -> CompiledField | None:
+        """Reads and completes one field of `parent_type`; None if not plain."""
+        key = (f"{parent_type.name}.", tuple(map(id, nodes)))
+        return self._get(key, nodes, lambda: compile_field(parent_type, nodes, fragments))
+
+    def uses_variables(
+        self, nodes: list[FieldNode], fragments: dict[str, FragmentDefinitionNode]
+    ) -> bool:
+        """Whether any variable appears in the selections of `nodes`, fragments included."""
+        key = ("$", tuple(map(id, nodes)))
+        return self._get(key, nodes, lambda: _uses_variables(nodes, fragments))
+
+    def _get(
+        self, key: tuple[str, tuple[int, ...]], nodes: list[FieldNode], build: Callable[[], T]
+    ) -> T:
         found = self._entries.get(key)
         if found is None:
-            found = (nodes, compile_object(object_type, nodes, fragments))
+            found = (nodes, build())
             self._entries[key] = found
-        return found[1]
+        return cast(T, found[1])
+
+
+class CompletedSubtrees:
+    """Completed answers of snapshot types, kept across requests.
+
+    A snapshot type's answer to a selection is a function of one immutable record
+    (a promotion as the cache holds it): `snapshots` maps the type's name to how
+    a source object gives its record. The answer is kept by (selection, record
+    identity) while the record lives, so a cached promotion is completed once per
+    selection, not once per request. Records are per credential (the caches are
+    keyed by credential), and so are the answers.
+    """
+
+    def __init__(self, snapshots: dict[str, Complete], max_entries: int) -> None:
+        self.snapshots = snapshots if max_entries > 0 else {}
+        # The record and nodes are held with the answer so that their ids stay theirs.
+        self._entries: LRUCache[
+            tuple[tuple[int, ...], int], tuple[object, list[FieldNode], dict[str, Any]]
+        ]
+        self._entries = LRUCache(max(max_entries, 1))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, selection: tuple[int, ...], record: object) -> dict[str, Any] | None:
+        found = self._entries.get((selection, id(record)))
+        return found[2] if found is not None else None
+
+    def put(
+        self,
+        selection: tuple[int, ...],
+        nodes: list[FieldNode],
+        record: object,
+        completed: dict[str, Any],
+    ) -> None:
+        self._entries[(selection, id(record))] = (record, nodes, completed)
 
 
 def compiled_execution(
-    compiled: CompiledSelections,
+    compiled: CompiledSelections, subtrees: CompletedSubtrees | None = None
 ) -> type[StrawberryGraphQLCoreExecutionContext]:
-    """An execution context class that completes plain subtrees with `compiled`."""
+    """An execution context class that completes plain subtrees with `compiled` and
+    reuses the answers of snapshot types kept in `subtrees`."""
 
     class Execution(PlainSubtreeExecution):
         selections = compiled
+        completed = CompletedSubtrees({}, 0) if subtrees is None else subtrees
 
     return Execution
 
 
 class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
     selections: CompiledSelections
+    completed: CompletedSubtrees
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Per request, by the identity of graphql-core's memoised field lists.
         self._completions: dict[tuple[str, int], tuple[FieldDetailsList, Complete | None]] = {}
+        self._plans: dict[tuple[str, int], tuple[GroupedFieldSet, FieldsPlan]] = {}
+        self._snapshot_selections: dict[int, tuple[FieldDetailsList, tuple[int, ...] | None]] = {}
         # Field-level middleware (extensions with a resolve hook) must see every field.
         middleware = self.middleware_manager
         self._enabled = middleware is None or not middleware.middlewares
@@ -121,9 +190,125 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
                 return completed
             except Exception:  # graphql-core completes it again and reports what went wrong
                 pass
+        snapshot = self.completed.snapshots.get(return_type.name) if self._enabled else None
+        if snapshot is not None:
+            selection = self._snapshot_selection(field_details_list)
+            if selection is not None:
+                return self._complete_snapshot(
+                    snapshot(result),
+                    selection,
+                    return_type,
+                    field_details_list,
+                    info,
+                    path,
+                    result,
+                    position_context,
+                )
         return super().complete_object_value(
             return_type, field_details_list, info, path, result, position_context
         )
+
+    def _complete_snapshot(
+        self,
+        record: object,
+        selection: tuple[int, ...],
+        return_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """The kept answer for this record and selection, or a new one, kept when it
+        was completed synchronously and without errors."""
+        kept = self.completed.get(selection, record)
+        if kept is not None:
+            return kept
+        errors_before = len(self.collected_errors.errors)
+        completed = super().complete_object_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+        if not self.is_awaitable(completed) and len(self.collected_errors.errors) == errors_before:
+            nodes = [details.node for details in field_details_list]
+            self.completed.put(selection, nodes, record, completed)  # type: ignore[arg-type]
+        return completed
+
+    def _snapshot_selection(self, field_details_list: FieldDetailsList) -> tuple[int, ...] | None:
+        """The selection's identity across requests (its nodes come from a cached
+        document), or None if its answer may depend on variables or on defer."""
+        found = self._snapshot_selections.get(id(field_details_list))
+        if found is None:
+            nodes = [details.node for details in field_details_list]
+            constant = all(
+                d.defer_usage is None and d.fragment_variable_values is None
+                for d in field_details_list
+            ) and not self.selections.uses_variables(nodes, self.fragment_definitions)
+            found = (field_details_list, tuple(map(id, nodes)) if constant else None)
+            self._snapshot_selections[id(field_details_list)] = found
+        return found[1]
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """Plain fields read directly; graphql-core executes the rest (and any plain
+        field whose compiled completion gave up), in the selection's order."""
+        plan = self._plan(parent_type, grouped_field_set)
+        if plan is None:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        results: dict[str, Any] = {}
+        rest: GroupedFieldSet = {}
+        for response_name, field_details_list, compiled in plan:
+            if compiled is not None:
+                read, complete = compiled
+                try:
+                    results[response_name] = complete(read(source_value))
+                    continue
+                except Exception:  # graphql-core executes it again and reports the error
+                    pass
+            results[response_name] = None  # holds the field's place in the order
+            rest[response_name] = field_details_list
+        if not rest:
+            return results
+        executed = super().execute_fields(parent_type, source_value, path, rest, position_context)
+        if self.is_awaitable(executed):
+
+            async def merged() -> dict[str, Any]:
+                return _merge(results, rest, await executed)
+
+            return merged()
+        return _merge(results, rest, executed)  # type: ignore[arg-type]
+
+    def _plan(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> FieldsPlan | None:
+        """The fields of `grouped_field_set` with their compiled reads; None when
+        none is plain (graphql-core's own loop is then as fast)."""
+        if not self._enabled:
+            return None
+        key = (parent_type.name, id(grouped_field_set))
+        found = self._plans.get(key)
+        if found is None:
+            plan: FieldsPlan = []
+            for response_name, field_details_list in grouped_field_set.items():
+                compiled = None
+                if all(
+                    d.defer_usage is None and d.fragment_variable_values is None
+                    for d in field_details_list
+                ):
+                    nodes = [details.node for details in field_details_list]
+                    compiled = self.selections.field(parent_type, nodes, self.fragment_definitions)
+                plan.append((response_name, field_details_list, compiled))
+            found = (grouped_field_set, plan)
+            self._plans[key] = found
+        plan = found[1]
+        return plan if any(compiled is not None for _, _, compiled in plan) else None
 
     def _completion(
         self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
@@ -139,10 +324,43 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
                 for d in field_details_list
             ):
                 nodes = [details.node for details in field_details_list]
-                complete = self.selections.get(return_type, nodes, self.fragment_definitions)
+                complete = self.selections.object(return_type, nodes, self.fragment_definitions)
             found = (field_details_list, complete)
             self._completions[key] = found
         return found[1]
+
+
+def _uses_variables(
+    nodes: Sequence[FieldNode], fragments: dict[str, FragmentDefinitionNode]
+) -> bool:
+    found = False
+    visited: set[str] = set()
+
+    class Finder(Visitor):
+        def enter_variable(self, *_args: object) -> None:
+            nonlocal found
+            found = True
+
+        def enter_fragment_spread(self, node: FragmentSpreadNode, *_args: object) -> None:
+            name = node.name.value
+            fragment = fragments.get(name)
+            if name not in visited and fragment is not None:
+                visited.add(name)
+                visit(fragment, self)
+
+    for node in nodes:
+        if node.selection_set is not None:
+            visit(node.selection_set, Finder())
+    return found
+
+
+def _merge(
+    results: dict[str, Any], rest: GroupedFieldSet, executed: dict[str, Any]
+) -> dict[str, Any]:
+    results.update(executed)
+    for response_name in rest.keys() - executed.keys():
+        del results[response_name]  # graphql-core left it out (no such field)
+    return results
 
 
 def compile_object(
@@ -162,24 +380,36 @@ def compile_object(
             return None
     parts: list[tuple[str, Complete, Complete]] = []
     for response_name, group in grouped.items():
-        first = group[0]
-        name = first.name.value
-        if name == "__typename":
-            parts.append((response_name, _constant(object_type.name), _identity))
-            continue
-        field = object_type.fields.get(name)
-        if field is None or field.args or first.arguments:
+        compiled = compile_field(object_type, group, fragments)
+        if compiled is None:
             return None
-        read = _attribute(field)
-        complete = _compile_type(field.type, group, fragments)
-        if read is None or complete is None:
-            return None
-        parts.append((response_name, read, complete))
+        parts.append((response_name, *compiled))
 
     def complete_object(source: Any) -> dict[str, Any]:
         return {name: complete(read(source)) for name, read, complete in parts}
 
     return complete_object
+
+
+def compile_field(
+    parent_type: GraphQLObjectType,
+    nodes: Sequence[FieldNode],
+    fragments: dict[str, FragmentDefinitionNode],
+) -> CompiledField | None:
+    """How to read and complete the field `nodes` select on `parent_type`, or None
+    when it has a resolver, arguments, or a subtree that is not plain."""
+    first = nodes[0]
+    name = first.name.value
+    if name == "__typename":
+        return _constant(parent_type.name), _identity
+    field = parent_type.fields.get(name)
+    if field is None or field.args or first.arguments:
+        return None
+    read = _attribute(field)
+    complete = _compile_type(field.type, list(nodes), fragments)
+    if read is None or complete is None:
+        return None
+    return read, complete
 
 
 def _collect(

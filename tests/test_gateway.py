@@ -55,6 +55,21 @@ async def test_another_credential_makes_its_own_calls_and_sees_its_own_data(
     assert demo != brand_b
 
 
+async def test_kept_promotion_answers_never_cross_credentials(gateway: GatewayClient) -> None:
+    query = """query ($mobile: String!) { customer(identifierType: MOBILE, identifierValue: $mobile) {
+      promotions(first: 5) { nodes { promotion { id name rulesets { id } } } } } }"""
+
+    async def names(authorization: str = DEMO_AUTHORIZATION) -> list[str]:
+        body = await gateway.query(query, {"mobile": BIG_CUSTOMER}, authorization=authorization)
+        return [n["promotion"]["name"] for n in body["data"]["customer"]["promotions"]["nodes"]]
+
+    demo = await names()
+    assert await names() == demo  # the second answer came from kept promotion answers
+    brand_b = await names(BRAND_B_AUTHORIZATION)
+    assert brand_b == [f"[B] {name}" for name in demo]
+    assert await names() == demo
+
+
 async def test_concurrent_cold_queries_share_each_by_id_call(
     gateway: GatewayClient, sandbox: SandboxAdmin
 ) -> None:

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from inspect import isawaitable
+from operator import attrgetter
 from typing import Any
 
 import strawberry
+from graphql import execute, execute_sync, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.execution import CompiledSelections, compiled_execution
+from schema.execution import CompiledSelections, CompletedSubtrees, compiled_execution
 
 
 @strawberry.enum
@@ -47,8 +50,22 @@ BRANCHES = [
 ]
 
 
+def counting(execution: type[Any], executed: list[str]) -> type[Any]:
+    """`execution`, noting each field graphql-core itself executes."""
+
+    class Counting(execution):  # type: ignore[misc]
+        def execute_field(self, parent_type: Any, source: Any, details: Any, *args: Any) -> Any:
+            executed.append(f"{parent_type.name}.{details[0].node.name.value}")
+            return super().execute_field(parent_type, source, details, *args)
+
+    return Counting
+
+
 def schemas(
-    branches: list[Branch], compiled: CompiledSelections | None = None, **options: Any
+    branches: list[Branch],
+    compiled: CompiledSelections | None = None,
+    executed: list[str] | None = None,
+    **options: Any,
 ) -> tuple[strawberry.Schema, strawberry.Schema]:
     """The same schema executed by graphql-core alone and with compiled plain subtrees."""
 
@@ -61,9 +78,11 @@ def schemas(
     plain = strawberry.Schema(
         Query, execution_context_class=StrawberryGraphQLCoreExecutionContext, **options
     )
-    selections = compiled or CompiledSelections()
+    execution = compiled_execution(compiled or CompiledSelections())
     fast = strawberry.Schema(
-        Query, execution_context_class=compiled_execution(selections), **options
+        Query,
+        execution_context_class=execution if executed is None else counting(execution, executed),
+        **options,
     )
     return plain, fast
 
@@ -86,25 +105,26 @@ def both(
     query: str,
     variables: dict[str, Any] | None = None,
     compiled: CompiledSelections | None = None,
+    executed: list[str] | None = None,
     **options: Any,
 ) -> tuple[Any, Any]:
-    plain, fast = schemas(branches, compiled, **options)
+    plain, fast = schemas(branches, compiled, executed, **options)
     return (
         plain.execute_sync(query, variable_values=variables),
         fast.execute_sync(query, variable_values=variables),
     )
 
 
-def test_plain_subtrees_answer_as_graphql_core_does() -> None:
+def test_plain_fields_answer_as_graphql_core_does() -> None:
     for with_best in (True, False):
-        compiled = CompiledSelections()
-        expected, actual = both(BRANCHES, QUERY, {"withBest": with_best}, compiled)
+        executed: list[str] = []
+        expected, actual = both(BRANCHES, QUERY, {"withBest": with_best}, executed=executed)
         assert actual.errors is None
         assert actual.data == expected.data
-        # The plain selections really went the compiled way: `leaves`, `alias: best`,
-        # and the inside of `best` when @include lets graphql-core get that far.
-        compiled_count = sum(function is not None for _, function in compiled._entries.values())
-        assert compiled_count == 2 + with_best
+        assert list(actual.data["branches"][0]) == list(expected.data["branches"][0])
+        # Only fields with resolvers went through graphql-core; every plain one
+        # (`id`, `leaves`, `best`, `alias`, all below) was read by compiled code.
+        assert executed == ["Query.branches", "Branch.leafCount", "Branch.leafCount"]
     assert actual.data["branches"][0]["alias"] == {
         "__typename": "Leaf",
         "shout": "x",
@@ -113,33 +133,31 @@ def test_plain_subtrees_answer_as_graphql_core_does() -> None:
     }
 
 
-def test_plain_subtrees_are_compiled_once_per_selection() -> None:
+def test_plain_selections_are_compiled_once_per_document() -> None:
     compiled = CompiledSelections()
-    calls: list[str] = []
-    original = compiled.get
-
-    def counting(*args: Any) -> Callable[[Any], Any] | None:
-        calls.append(args[0].name)
-        return original(*args)
-
-    compiled.get = counting  # type: ignore[method-assign,assignment]
-
-    @strawberry.type
-    class Query:
-        @strawberry.field
-        def branches(self) -> list[Branch]:
-            return BRANCHES
-
-    schema = strawberry.Schema(Query, execution_context_class=compiled_execution(compiled))
-    document = "{ branches { leafCount leaves { name tags } best { name } } }"
-    result = schema.execute_sync(document)
-    assert result.errors is None
-    # Branch has a resolver (not plain); its `leaves` and `best` are: one lookup each.
-    assert sorted(calls) == ["Branch", "Leaf", "Leaf"]
+    _, fast = schemas(BRANCHES, compiled)
+    # The gateway keeps parsed documents, so a repeated query brings the same nodes.
+    document = parse("{ branches { leafCount leaves { name tags } best { name } } }")
+    execution = compiled_execution(compiled)
+    assert execute_sync(fast._schema, document, executor_class=execution).errors is None
+    first = dict(compiled._entries)
+    assert execute_sync(fast._schema, document, executor_class=execution).errors is None
+    # The second request found every compiled function it needed.
+    assert compiled._entries.keys() == first.keys()
+    assert all(compiled._entries[key] is first[key] for key in first)
+    # Branch as a whole is not plain (`leafCount` has a resolver); `leaves` and
+    # `best` are, each compiled as a field of Branch.
     outcomes = sorted(
-        (key[0], function is not None) for key, (_, function) in compiled._entries.items()
+        (key[0], nodes[0].name.value, function is not None)
+        for key, (nodes, function) in first.items()
     )
-    assert outcomes == [("Branch", False), ("Leaf", True), ("Leaf", True)]
+    assert outcomes == [
+        ("Branch", "branches", False),
+        ("Branch.", "best", True),
+        ("Branch.", "leafCount", False),
+        ("Branch.", "leaves", True),
+        ("Query.", "branches", False),
+    ]
 
 
 def test_a_null_in_a_non_null_field_gets_graphql_cores_error_and_path() -> None:
@@ -171,6 +189,124 @@ def test_extensions_hooking_fields_still_see_every_field() -> None:
             seen.append(info.field_name)
             return _next(root, info, *args, **kwargs)
 
-    expected, actual = both(BRANCHES, "{ branches { best { name } } }", extensions=[Hook])
+    executed: list[str] = []
+    expected, actual = both(
+        BRANCHES, "{ branches { best { name } } }", executed=executed, extensions=[Hook]
+    )
     assert actual.data == expected.data
     assert seen.count("name") == 2  # once per schema, the compiled one included
+    assert executed == ["Query.branches", "Branch.best", "Leaf.name", "Branch.best"]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    name: str
+
+
+@strawberry.type
+class Card:
+    title: str
+    record: strawberry.Private[Snapshot]
+
+    @strawberry.field
+    def shout(self, info: strawberry.Info) -> str:
+        info.context["shouted"].append(self.title)
+        return self.title.upper()
+
+    @strawberry.field
+    def echo(self, text: str) -> str:
+        return f"{self.title}:{text}"
+
+    @strawberry.field
+    def broken(self) -> str | None:
+        raise ValueError("no")
+
+    @strawberry.field
+    async def later(self) -> str:
+        return self.title
+
+
+RECORDS = [Snapshot("a"), Snapshot("b")]
+
+
+def card_schema(max_entries: int = 16) -> tuple[strawberry.Schema, CompletedSubtrees, type[Any]]:
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def cards(self) -> list[Card]:
+            return [Card(title=record.name, record=record) for record in RECORDS]
+
+    subtrees = CompletedSubtrees({"Card": attrgetter("record")}, max_entries)
+    schema = strawberry.Schema(Query)
+    return schema, subtrees, compiled_execution(CompiledSelections(), subtrees)
+
+
+def run(
+    schema: strawberry.Schema,
+    execution: type[Any],
+    document: Any,
+    variables: dict[str, Any] | None = None,
+) -> tuple[Any, list[str]]:
+    shouted: list[str] = []
+    result = execute_sync(
+        schema._schema,
+        document,
+        context_value={"shouted": shouted},
+        variable_values=variables,
+        executor_class=execution,
+    )
+    return result, shouted
+
+
+def test_a_snapshot_types_answer_is_completed_once_per_record_and_selection() -> None:
+    schema, subtrees, execution = card_schema()
+    document = parse("{ cards { title loud: shout } }")
+    first, shouted = run(schema, execution, document)
+    assert first.errors is None
+    assert first.data == {"cards": [{"title": "a", "loud": "A"}, {"title": "b", "loud": "B"}]}
+    assert shouted == ["a", "b"]
+    again, shouted = run(schema, execution, document)
+    assert again.data == first.data
+    assert shouted == []  # both answers were kept
+    assert len(subtrees) == 2
+    # Another selection is another answer.
+    other, shouted = run(schema, execution, parse("{ cards { shout } }"))
+    assert other.data == {"cards": [{"shout": "A"}, {"shout": "B"}]}
+    assert shouted == ["a", "b"]
+
+
+def test_answers_that_use_variables_are_not_kept() -> None:
+    schema, subtrees, execution = card_schema()
+    document = parse("query ($t: String!) { cards { echo(text: $t) } }")
+    for text in ("x", "y"):
+        result, _ = run(schema, execution, document, {"t": text})
+        assert result.data == {"cards": [{"echo": f"a:{text}"}, {"echo": f"b:{text}"}]}
+    assert len(subtrees) == 0
+
+
+def test_answers_with_errors_are_not_kept() -> None:
+    schema, subtrees, execution = card_schema()
+    document = parse("{ cards { title broken } }")
+    for _ in range(2):
+        result, _ = run(schema, execution, document)
+        assert result.data == {"cards": [{"title": t, "broken": None} for t in "ab"]}
+        assert [e.path for e in result.errors] == [["cards", 0, "broken"], ["cards", 1, "broken"]]
+    assert len(subtrees) == 0
+
+
+async def test_answers_completed_asynchronously_are_not_kept() -> None:
+    schema, subtrees, execution = card_schema()
+    outcome = execute(schema._schema, parse("{ cards { later } }"), executor_class=execution)
+    assert isawaitable(outcome)
+    result = await outcome
+    assert result.data == {"cards": [{"later": "a"}, {"later": "b"}]}
+    assert len(subtrees) == 0
+
+
+def test_no_answers_are_kept_when_the_cache_has_no_room() -> None:
+    schema, subtrees, execution = card_schema(max_entries=0)
+    document = parse("{ cards { shout } }")
+    for _ in range(2):
+        _, shouted = run(schema, execution, document)
+        assert shouted == ["a", "b"]
+    assert len(subtrees) == 0
