@@ -64,9 +64,14 @@ def _from_epoch_ms(value: float) -> datetime:
 
 
 def _number(value: object) -> float:
-    if isinstance(value, bool):
+    kind = type(value)  # exact types first: bool is an int, and the common case
+    if kind is int:
+        return float(value)  # type: ignore[arg-type]
+    if kind is float:
+        number = cast(float, value)
+    elif isinstance(value, bool):
         raise ValueError("a boolean is not a number")
-    if isinstance(value, int | float):
+    elif isinstance(value, int | float):
         number = float(value)
     elif isinstance(value, str):
         number = float(value.strip())
@@ -78,6 +83,8 @@ def _number(value: object) -> float:
 
 
 def _integer(value: object) -> int:
+    if type(value) is int:
+        return value
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     number = _number(value)
@@ -134,13 +141,15 @@ class Fields:
         return keys[0], _MISSING
 
     def _read(self, keys: tuple[str, ...], convert: Callable[[object], T]) -> T | None:
-        key, value = self.raw(keys)
-        if value is _MISSING:
-            return None
-        try:
-            return convert(value)
-        except (ValueError, TypeError) as error:
-            raise violation(f"{self.path}.{key}", str(error)) from None
+        for layer in self._layers:  # as `raw`, written out: this runs for every field
+            for key in keys:
+                value = layer.get(key)
+                if value is not None:
+                    try:
+                        return convert(value)
+                    except (ValueError, TypeError, OverflowError) as error:
+                        raise violation(f"{self.path}.{key}", str(error)) from None
+        return None
 
     def identifier(self, *keys: str) -> str:
         found = self.optional_identifier(*keys)
@@ -172,9 +181,12 @@ class Fields:
         return self._read(keys, parse_moment)
 
     def choice(self, kind: type[E], *keys: str) -> E | None:
-        value = self.text(*keys)
+        value = self._read(keys, _text)
         if value is None:
             return None
+        member = kind._value2member_map_.get(value)  # the exact spelling, found at once
+        if member is not None:
+            return cast(E, member)
         try:
             return kind(value.strip().upper())
         except ValueError:

@@ -175,6 +175,9 @@ def test_an_unknown_enum_value_becomes_null_and_is_logged_once(
         ({"startDate": "next tuesday"}, "response.data[0].startDate"),
         ({"rulesetInfos": "x"}, "response.data[0].rulesetInfos"),
         ({"lastUpdatedBy": True}, "response.data[0].lastUpdatedBy"),
+        # An integer too large for a float, and one too large for a timestamp.
+        ({"limits": {"pointsPerCustomer": 10**400}}, "response.data[0].limits.pointsPerCustomer"),
+        ({"startDate": 10**30}, "response.data[0].startDate"),
     ],
 )
 def test_a_contract_violation_names_the_field(change: dict[str, object], field: str) -> None:
