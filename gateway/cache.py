@@ -31,8 +31,9 @@ FreshUntil = Callable[[V, float], float | None]
 # Loads a value by the given deadline; the flag is set for a background refresh,
 # which no request waits for.
 Load = Callable[[Deadline, bool], Awaitable[V]]
-# Told of each lookup's event: hit, miss, join, stale or refresh.
+# Told of each lookup's event: one of CACHE_EVENTS.
 OnEvent = Callable[[str], None]
+CACHE_EVENTS = ("hit", "miss", "join", "stale", "refresh")
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from aiodataloader import DataLoader
 
-from gateway.cache import FreshUntil, OnEvent, ResultCache, consume_outcome
+from gateway.cache import CACHE_EVENTS, FreshUntil, OnEvent, ResultCache, consume_outcome
 from gateway.cost import CallBudget
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
@@ -69,9 +69,11 @@ def _counter(metrics: Metrics | None, cache: str) -> OnEvent | None:
     if metrics is None:
         return None
     events = metrics.cache_events
+    # Resolving the labels costs more than counting: once per event, not per lookup.
+    counters = {event: events.labels(cache, event) for event in CACHE_EVENTS}
 
     def count(event: str) -> None:
-        events.labels(cache, event).inc()
+        counters[event].inc()
 
     return count
 
