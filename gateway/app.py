@@ -24,6 +24,7 @@ from gateway.front_door import ClientRateLimit, FrontDoor
 from gateway.graphql_view import GatewayGraphQL
 from gateway.guard import PreparedDocuments
 from gateway.health import healthz, readiness
+from gateway.heap import tune_for_serving
 from gateway.limits import RequestLimits
 from gateway.loaders import UpstreamCaches
 from gateway.logs import configure_logging
@@ -32,6 +33,7 @@ from gateway.request_log import RequestLog
 from gateway.settings import Settings, SettingsError
 from gateway.tracing import Tracing
 from gateway.upstream.client import UpstreamClient
+from gateway.upstream.transport import AiohttpTransport
 from schema import build_schema, operation_policy
 
 
@@ -63,7 +65,7 @@ class Upstream:
             max_keepalive_connections=settings.upstream_max_connections,
         )
         # Limits belong to the transport: httpx ignores `limits=` when given one.
-        transport = transport or httpx.AsyncHTTPTransport(limits=limits)
+        transport = transport or AiohttpTransport(limits)
         async with httpx.AsyncClient(
             base_url=settings.upstream_url or "",
             transport=transport,
@@ -195,4 +197,6 @@ def app_from_env() -> Starlette:
     """The uvicorn factory: settings from the environment (each worker reads them)."""
     settings = Settings.from_env()
     configure_logging(settings.log_level, json_lines=settings.is_production)
-    return create_app(settings)
+    app = create_app(settings)
+    tune_for_serving()
+    return app
