@@ -1,22 +1,29 @@
-"""Plain subtrees completed by compiled functions instead of field by field.
+"""Execution that spends its time on the answer, not on graphql-core's machinery.
 
 Most of a customer's answer is records read attribute by attribute: restrictions,
 timelines, rulesets, rules, actions. graphql-core completes each of those fields
 through its general machinery (resolve info, path, awaitable checks, error
-handling), which costs far more than reading the attribute. A *plain subtree* is
-a selection on an object type where every selected field is a strawberry field
-with no resolver (an attribute), no arguments, no directives and no abstract
-type below it. Its selection is compiled once into a function from the source
-object to the response dict.
+handling), which costs far more than reading the attribute. A *plain* field is a
+strawberry field with no resolver (an attribute), no arguments, and a plain
+subtree below it: no directives, no abstract types. Plain fields and subtrees
+are compiled once per selection into functions from the source object to the
+response value:
+
+- an object whose selected fields are all plain is completed by one function;
+- in an object that also has resolver fields, graphql-core executes only those,
+  and the plain ones are read directly (`execute_fields`).
 
 graphql-core still runs every field that has a resolver (loaders, connections,
 stale marking), and the whole operation when schema extensions hook fields.
 
 A compiled function returns exactly what graphql-core would, or gives up: on any
 error (a null in a non-null field, a value a scalar cannot serialize, a list that
-is not a list) it raises, and graphql-core completes that object again the usual
+is not a list) it raises, and graphql-core completes that value again the usual
 way, so errors carry the same messages and paths. Re-running is safe: plain
 fields only read attributes of the strawberry objects built from records.
+
+On top of that, `CompletedSubtrees` keeps the completed answers of *snapshot
+types* (a cached promotion) across requests.
 """
 
 from __future__ import annotations
