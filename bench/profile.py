@@ -29,7 +29,7 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("upstream JSON -> records (parsing.py)", ("upstream/parsing.py",)),
     ("compiled plain subtrees (schema/execution.py)", ("schema/execution.py",)),
     ("JSON encode/decode (orjson)", ("jsonio.py",)),
-    ("upstream HTTP client (httpx, httpcore)", ("httpx/", "httpcore/")),
+    ("upstream HTTP client (httpx, aiohttp)", ("httpx/", "httpcore/", "aiohttp/", "yarl/")),
     ("loaders and caches", ("gateway/loaders.py", "gateway/cache.py", "aiodataloader")),
     ("resolvers", ("resolvers/", "schema/customer.py", "schema/promotion.py", "schema/query.py")),
     ("GraphQL parse and validate", ("graphql/language", "graphql/validation")),
@@ -54,6 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--keep", type=Path, help="also write py-spy's raw samples here")
     args = parser.parse_args()
     bodies = nested_bodies(1000)
     with (
@@ -71,10 +72,14 @@ def main() -> None:
         load.start()
         py_spy = Path(sys.executable).with_name("py-spy")
         command = [str(py_spy), "record", "--pid", str(gateway.pid), "--format", "raw"]
-        command += ["--duration", str(int(args.seconds)), "--rate", "200", "--full-filenames"]
+        # --gil: only the thread running Python; idle pool threads are not CPU.
+        command += ["--duration", str(int(args.seconds)), "--rate", "200"]
+        command += ["--full-filenames", "--gil"]
         command += ["--output", str(raw)]
         subprocess.run(command, check=True, capture_output=True)
         load.join()
+        if args.keep is not None:
+            args.keep.write_text(raw.read_text())
         counts: Counter[str] = Counter()
         for line in raw.read_text().splitlines():
             stack, _, samples = line.rpartition(" ")

@@ -55,14 +55,16 @@ class Run:
     customer_calls_per_query: float
     promotion_calls_per_query: float
     cpu_ms_per_query: float
+    sandbox_cpu_ms_per_query: float  # the upstream's share of the same machine
 
 
 def measure(
     target: Target, sandbox: Sandbox, bodies: list[str], concurrency: int, seconds: float, n: int
 ) -> Run:
-    calls, cpu = sandbox.calls(), cpu_seconds(target.pid)
+    calls, cpu, upstream_cpu = sandbox.calls(), cpu_seconds(target.pid), cpu_seconds(sandbox.pid)
     load = wrk.run(target.url, bodies, HEADERS, connections=concurrency, seconds=seconds)
     spent, after = cpu_seconds(target.pid) - cpu, sandbox.calls()
+    upstream_spent = cpu_seconds(sandbox.pid) - upstream_cpu
     # Closed loop: when wrk stops, each connection has one request in flight whose
     # customer call was made but which wrk does not count.
     queries = max(load.requests + concurrency, 1)
@@ -83,6 +85,7 @@ def measure(
         customer_calls_per_query=round(per_query("customer_promotions"), 3),
         promotion_calls_per_query=round(per_query("promotion"), 3),
         cpu_ms_per_query=round(spent * 1000 / queries, 2),
+        sandbox_cpu_ms_per_query=round(upstream_spent * 1000 / queries, 2),
     )
 
 
@@ -258,6 +261,7 @@ def summarise(
                             "customer_calls_per_query",
                             "promotion_calls_per_query",
                             "cpu_ms_per_query",
+                            "sandbox_cpu_ms_per_query",
                         )
                     },
                     "failures": sum(r.failures for r in mine),
@@ -312,15 +316,16 @@ def _median_ratio(runs: list[Run], a: str, b: str, concurrency: int, key: str) -
 def table(report: dict[str, Any]) -> str:
     lines = [
         "| target | c | req/s | p50 ms | p90 ms | p99 ms | customer calls/q | promotion calls/q "
-        "| CPU ms/q | peak RSS MiB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| CPU ms/q | sandbox CPU ms/q | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in report["rows"]:
         lines.append(
             f"| {row['target']} | {row['concurrency']} | {row['per_second']:.1f} "
             f"| {row['p50_ms']:.1f} | {row['p90_ms']:.1f} | {row['p99_ms']:.1f} "
             f"| {row['customer_calls_per_query']:.2f} | {row['promotion_calls_per_query']:.2f} "
-            f"| {row['cpu_ms_per_query']:.2f} | {row['peak_rss_mib']} |"
+            f"| {row['cpu_ms_per_query']:.2f} | {row['sandbox_cpu_ms_per_query']:.2f} "
+            f"| {row['peak_rss_mib']} |"
         )
     lines += ["", "| ratio | value |", "|---|---:|"]
     lines += [f"| {name} | {value} |" for name, value in report["ratios"].items()]
