@@ -74,7 +74,8 @@ class GiveUp(Exception):
 
 
 class CompiledSelections:
-    """Compiled plain subtrees by (object type, field nodes), most recent kept."""
+    """Compiled plain objects and fields, and which selections use variables, by
+    (type, field nodes); the most recently used are kept."""
 
     def __init__(self, max_entries: int = MAX_COMPILED_SELECTIONS) -> None:
         # The nodes are held with the function so that their ids stay theirs.
@@ -175,7 +176,7 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         # Per request, by the identity of graphql-core's memoised field lists.
         self._completions: dict[tuple[str, int], tuple[FieldDetailsList, Complete | None]] = {}
-        self._plans: dict[tuple[str, int], tuple[GroupedFieldSet, FieldsPlan]] = {}
+        self._plans: dict[tuple[str, int], tuple[GroupedFieldSet, FieldsPlan | None]] = {}
         self._snapshot_selections: dict[int, tuple[FieldDetailsList, tuple[int, ...] | None]] = {}
         # Field-level middleware (extensions with a resolve hook) must see every field.
         middleware = self.middleware_manager
@@ -237,7 +238,7 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
         )
         if not self.is_awaitable(completed) and len(self.collected_errors.errors) == errors_before:
             nodes = [details.node for details in field_details_list]
-            self.completed.put(selection, nodes, record, completed)  # type: ignore[arg-type]
+            self.completed.put(selection, nodes, record, cast(dict[str, Any], completed))
         return completed
 
     def _snapshot_selection(self, field_details_list: FieldDetailsList) -> tuple[int, ...] | None:
@@ -245,12 +246,11 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
         document), or None if its answer may depend on variables or on defer."""
         found = self._snapshot_selections.get(id(field_details_list))
         if found is None:
-            nodes = [details.node for details in field_details_list]
-            constant = all(
-                d.defer_usage is None and d.fragment_variable_values is None
-                for d in field_details_list
-            ) and not self.selections.uses_variables(nodes, self.fragment_definitions)
-            found = (field_details_list, tuple(map(id, nodes)) if constant else None)
+            nodes = _static_nodes(field_details_list)
+            constant = nodes is not None and not self.selections.uses_variables(
+                nodes, self.fragment_definitions
+            )
+            found = (field_details_list, tuple(map(id, nodes)) if nodes and constant else None)
             self._snapshot_selections[id(field_details_list)] = found
         return found[1]
 
@@ -304,18 +304,17 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
         if found is None:
             plan: FieldsPlan = []
             for response_name, field_details_list in grouped_field_set.items():
-                compiled = None
-                if all(
-                    d.defer_usage is None and d.fragment_variable_values is None
-                    for d in field_details_list
-                ):
-                    nodes = [details.node for details in field_details_list]
-                    compiled = self.selections.field(parent_type, nodes, self.fragment_definitions)
+                nodes = _static_nodes(field_details_list)
+                compiled = (
+                    None
+                    if nodes is None
+                    else self.selections.field(parent_type, nodes, self.fragment_definitions)
+                )
                 plan.append((response_name, field_details_list, compiled))
-            found = (grouped_field_set, plan)
+            plain = any(compiled is not None for _, _, compiled in plan)
+            found = (grouped_field_set, plan if plain else None)
             self._plans[key] = found
-        plan = found[1]
-        return plan if any(compiled is not None for _, _, compiled in plan) else None
+        return found[1]
 
     def _completion(
         self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
@@ -325,13 +324,12 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
         key = (return_type.name, id(field_details_list))
         found = self._completions.get(key)
         if found is None:
-            complete = None
-            if all(
-                d.defer_usage is None and d.fragment_variable_values is None
-                for d in field_details_list
-            ):
-                nodes = [details.node for details in field_details_list]
-                complete = self.selections.object(return_type, nodes, self.fragment_definitions)
+            nodes = _static_nodes(field_details_list)
+            complete = (
+                None
+                if nodes is None
+                else self.selections.object(return_type, nodes, self.fragment_definitions)
+            )
             found = (field_details_list, complete)
             self._completions[key] = found
         return found[1]
@@ -361,12 +359,23 @@ def _uses_variables(
     return found
 
 
+def _static_nodes(field_details_list: FieldDetailsList) -> list[FieldNode] | None:
+    """The field's nodes, or None when defer or fragment variables shape it per request."""
+    if any(
+        d.defer_usage is not None or d.fragment_variable_values is not None
+        for d in field_details_list
+    ):
+        return None
+    return [details.node for details in field_details_list]
+
+
 def _merge(
     results: dict[str, Any], rest: GroupedFieldSet, executed: dict[str, Any]
 ) -> dict[str, Any]:
     results.update(executed)
-    for response_name in rest.keys() - executed.keys():
-        del results[response_name]  # graphql-core left it out (no such field)
+    if len(executed) != len(rest):
+        for response_name in rest.keys() - executed.keys():
+            del results[response_name]  # graphql-core left it out (no such field)
     return results
 
 
