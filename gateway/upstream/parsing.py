@@ -64,10 +64,12 @@ def _from_epoch_ms(value: float) -> datetime:
 
 
 def _number(value: object) -> float:
-    kind = type(value)  # exact types first: bool is an int, and the common case
-    if kind is int:
-        return float(value)  # type: ignore[arg-type]
-    if kind is float:
+    kind = type(value)  # exact types first: bool is an int, and the common cases
+    if kind is str:
+        number = float(cast(str, value).strip())
+    elif kind is int:
+        return float(cast(int, value))
+    elif kind is float:
         number = cast(float, value)
     elif isinstance(value, bool):
         raise ValueError("a boolean is not a number")
