@@ -29,6 +29,7 @@ from schema.enums import CustomerPromotionStatus, PromotionSourceType, Promotion
 from schema.pagination import PageInfo
 from schema.promotion import Info, Promotion, PromotionLimits, Restriction, served
 from schema.scalars import Json
+from schema.views import view, views
 
 field = strawberry.field
 
@@ -67,25 +68,6 @@ class Timeline:
     expires_at: datetime | None = field(description="upstream: enrollmentExpiryDate")
     enroll_event_log_id: ID | None = field(description="The event log entry of the enrolment.")
     issuals: list[Issual] = field(description="upstream: issuedDetails")
-
-    @classmethod
-    def from_record(cls, timeline: records.Timeline) -> Timeline:
-        return cls(
-            enrollment_id=ID(timeline.enrollment_id),
-            enrolled_at=timeline.enrolled_at,
-            expires_at=timeline.expires_at,
-            enroll_event_log_id=_id(timeline.enroll_event_log_id),
-            issuals=[
-                Issual(
-                    id=ID(i.id),
-                    issued_at=i.issued_at,
-                    expires_at=i.expires_at,
-                    event_log_id=_id(i.event_log_id),
-                    redeemed_count=i.redeemed_count,
-                )
-                for i in timeline.issuals
-            ],
-        )
 
 
 @strawberry.type(description="A promotion as one customer sees it.")
@@ -133,7 +115,6 @@ class CustomerPromotion:
 
     @classmethod
     def from_record(cls, promotion: records.CustomerPromotion) -> CustomerPromotion:
-        usage = promotion.usage
         return cls(
             promotion_id=ID(promotion.promotion_id),
             program_id=ID(promotion.program_id),
@@ -145,20 +126,11 @@ class CustomerPromotion:
             end_date=promotion.end_date,
             event_name=promotion.event_name,
             type=promotion.type,
-            metadata=[
-                PromotionMetadata(key=m.key, value=m.value, brand_defined=m.brand_defined)
-                for m in promotion.metadata
-            ],
-            limits=PromotionLimits.from_record(promotion.limits),
-            usage=None
-            if usage is None
-            else CustomerUsage(
-                points=usage.points,
-                times=usage.times,
-                total_points_in_promotion=usage.total_points_in_promotion,
-            ),
-            restrictions=[Restriction.from_record(r) for r in promotion.restrictions],
-            timelines=[Timeline.from_record(t) for t in promotion.timelines],
+            metadata=views(promotion.metadata, PromotionMetadata),
+            limits=view(promotion.limits, PromotionLimits),
+            usage=view(promotion.usage, CustomerUsage),
+            restrictions=views(promotion.restrictions, Restriction),
+            timelines=views(promotion.timelines, Timeline),
             record=promotion,
         )
 
@@ -301,7 +273,3 @@ def _included(node: SelectionNode, variables: VariableValues) -> bool:
         return False
     include = get_directive_values(GraphQLIncludeDirective, node, variables)
     return include is None or include.get("if") is not False
-
-
-def _id(value: str | None) -> ID | None:
-    return None if value is None else ID(value)

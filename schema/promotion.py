@@ -24,6 +24,7 @@ from schema.enums import (
 )
 from schema.pagination import PageInfo
 from schema.scalars import Json
+from schema.views import view, views
 
 Info = strawberry.Info[RequestContext, None]
 
@@ -54,17 +55,6 @@ class PromotionLimits:
         description="Most points across all customers. upstream: totalPointsInPromotion"
     )
 
-    @classmethod
-    def from_record(cls, limits: records.Limits | None) -> PromotionLimits | None:
-        if limits is None:
-            return None
-        return cls(
-            max_points_per_event=limits.max_points_per_event,
-            points_per_customer=limits.points_per_customer,
-            times_per_customer=limits.times_per_customer,
-            total_points_in_promotion=limits.total_points_in_promotion,
-        )
-
 
 @strawberry.type(description="The moving window of a period-based restriction.")
 class RestrictionPeriod:
@@ -91,29 +81,14 @@ class Restriction:
     period: RestrictionPeriod | None = field(
         description="Null unless the restriction is PERIOD_BASED."
     )
-    type: RestrictionType | None = field(
-        description="PERIOD_BASED or NON_PERIOD_BASED; null for EXPIRY. upstream: type"
+    restriction_type: RestrictionType | None = field(
+        name="type",
+        description="PERIOD_BASED or NON_PERIOD_BASED; null for EXPIRY. upstream: type",
     )
     expiry_basis: ExpiryBasis | None = field(
         description="For EXPIRY only: counted from the promotion's dates or a custom "
         "number of days. upstream: type"
     )
-
-    @classmethod
-    def from_record(cls, restriction: records.Restriction) -> Restriction:
-        period = restriction.period
-        return cls(
-            kind=restriction.kind,
-            name=restriction.name,
-            limit=restriction.limit,
-            used=restriction.used,
-            scope=restriction.scope,
-            period=None
-            if period is None
-            else RestrictionPeriod(window=period.window, unit=period.unit),
-            type=restriction.restriction_type,
-            expiry_basis=restriction.expiry_basis,
-        )
 
 
 @strawberry.type(description="One action a rule takes when its expression holds.")
@@ -384,8 +359,8 @@ class Promotion:
             last_updated_by=_id(promotion.last_updated_by),
             event_name=promotion.event_name,
             event_sub_type_name=promotion.event_sub_type_name,
-            limits=PromotionLimits.from_record(promotion.limits),
-            restrictions=[Restriction.from_record(r) for r in promotion.restrictions],
+            limits=view(promotion.limits, PromotionLimits),
+            restrictions=views(promotion.restrictions, Restriction),
             is_stackable=promotion.is_stackable,
             is_exclusive=promotion.is_exclusive,
             is_always_apply=promotion.is_always_apply,

@@ -1,0 +1,25 @@
+"""Strawberry types served straight from the domain records.
+
+Some types declare exactly the attributes of a record in `gateway.upstream.records`
+(same Python names; the GraphQL names may differ). Their resolvers hand over the
+record itself instead of copying it into a strawberry object on every request:
+graphql-core and the compiled plain fields only read attributes.
+`tests/schema/test_views.py` lists every such pair and checks that they still agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar, cast
+
+T = TypeVar("T")
+
+
+def view(record: object | None, _as: type[T]) -> T | None:
+    """`record` served as the strawberry type `_as` (a pair the test lists)."""
+    return cast(T | None, record)
+
+
+def views(records: Sequence[object], _as: type[T]) -> list[T]:
+    """`records` served as a list of the strawberry type `_as` (a pair the test lists)."""
+    return cast(list[T], records)
