@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: install run sandbox check test format clean schema.graphql soak fuzz audit \
-	bench bench-smoke bench-plot bench-profile bench-tools
+	bench bench-smoke bench-plot bench-profile bench-inprocess bench-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,9 @@ bench-plot: bench-tools
 
 bench-profile: bench-tools
 	$(BIN)/python -m bench.profile
+
+bench-inprocess: $(STAMP)
+	$(BIN)/python -m bench.inprocess $(BENCH_ARGS)
 
 # Known advisories in the installed dependencies; --strict fails when one cannot be checked.
 audit: $(STAMP)
