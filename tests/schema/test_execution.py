@@ -7,6 +7,7 @@ from inspect import isawaitable
 from operator import attrgetter
 from typing import Any
 
+import pytest
 import strawberry
 from graphql import execute, execute_sync, parse
 from strawberry.extensions import SchemaExtension
@@ -27,6 +28,8 @@ class Leaf:
     at: datetime | None
     colour: Colour
     tags: list[str]
+    weight: float = 1.5
+    ripe: bool = True
 
 
 @strawberry.type
@@ -45,7 +48,17 @@ def leaf(name: Any, colour: Colour = Colour.RED) -> Leaf:
 
 
 BRANCHES = [
-    Branch(id=strawberry.ID("1"), leaves=[leaf("x"), leaf("y", Colour.BLUE)], best=leaf("x")),
+    Branch(
+        id=strawberry.ID("1"),
+        # An enum's raw value and an int for a Float take graphql-core's general way.
+        leaves=[
+            leaf("x"),
+            leaf("y", Colour.BLUE),
+            leaf("z", "BLUE"),  # type: ignore[arg-type]
+            Leaf(name="w", at=None, colour=Colour.RED, tags=[], weight=2),
+        ],
+        best=leaf("x"),
+    ),
     Branch(id=strawberry.ID("2"), leaves=[], best=None),
 ]
 
@@ -96,7 +109,7 @@ query ($withBest: Boolean!) {
     alias: best { __typename shout: name at colour }
   }
 }
-fragment Leaves on Branch { leaves { name at colour tags ... on Leaf { name } } }
+fragment Leaves on Branch { leaves { name at colour tags weight ripe ... on Leaf { name } } }
 """
 
 
@@ -172,9 +185,17 @@ def test_a_null_in_a_non_null_field_gets_graphql_cores_error_and_path() -> None:
     assert actual.errors[0].path == ["branches", 0, "leaves", 1, "name"]
 
 
-def test_a_value_a_scalar_cannot_serialize_gets_graphql_cores_error() -> None:
-    broken = [Branch(id=strawberry.ID("1"), leaves=[leaf({"not": "a string"})], best=None)]
-    expected, actual = both(broken, "{ branches { leaves { name } } }")
+@pytest.mark.parametrize(
+    "broken_leaf",
+    [
+        leaf({"not": "a string"}),
+        Leaf(name="x", at=None, colour=Colour.RED, tags=[], weight=float("nan")),
+    ],
+    ids=["an object for a String", "NaN for a Float"],
+)
+def test_a_value_a_scalar_cannot_serialize_gets_graphql_cores_error(broken_leaf: Leaf) -> None:
+    broken = [Branch(id=strawberry.ID("1"), leaves=[broken_leaf], best=None)]
+    expected, actual = both(broken, "{ branches { leaves { name weight } } }")
     assert actual.data == expected.data
     assert actual.errors is not None
     assert expected.errors is not None
