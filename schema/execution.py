@@ -534,7 +534,7 @@ def _list_of(item: Complete) -> Complete:
 
 # Values the built-in scalars return unchanged: graphql-core's serializers do the
 # same after several isinstance checks.
-_AS_IS: dict[GraphQLScalarType, Callable[[Any], bool]] = {
+_AS_IS: dict[GraphQLScalarType | GraphQLEnumType, Callable[[Any], bool]] = {
     GraphQLString: lambda value: type(value) is str,
     GraphQLID: lambda value: type(value) is str,
     GraphQLBoolean: lambda value: type(value) is bool,
@@ -547,7 +547,7 @@ def _leaf_of(type_: GraphQLScalarType | GraphQLEnumType) -> Complete:
     general = _leaf(type_.coerce_output_value)
     if isinstance(type_, CustomGraphQLEnumType):
         return _enum_leaf(type_, general)
-    as_is = _AS_IS.get(type_) if isinstance(type_, GraphQLScalarType) else None
+    as_is = _AS_IS.get(type_)
     if as_is is None:
         return general
 
@@ -569,9 +569,8 @@ def _enum_leaf(type_: CustomGraphQLEnumType, general: Complete) -> Complete:
                 break
 
     def complete_enum(value: Any) -> Any:
-        if type(value) is members and value in names:
-            return names[value]
-        return general(value)
+        name = names.get(value) if type(value) is members else None
+        return name if name is not None else general(value)
 
     return complete_enum
 
