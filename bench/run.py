@@ -198,7 +198,7 @@ def main() -> None:
         for target in contenders:
             rss[target.name] = round(peak_rss_mib(target.pid), 1)
         two = stack.enter_context(targets.gateway(sandbox.url, workers=2, name="gateway x2"))
-        warm(two, bodies)  # each worker has its own cache
+        warm(two, bodies, seconds=10)  # each worker has its own cache to fill
         top = max(concurrencies)
         one = Target("gateway x1", ours.url, ours.pid)  # the same process, its own rows
         for n in range(1, args.rounds + 1):
