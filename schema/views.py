@@ -15,11 +15,11 @@ from typing import TypeVar, cast
 T = TypeVar("T")
 
 
-def view(record: object | None, _as: type[T]) -> T | None:
-    """`record` served as the strawberry type `_as` (a pair the test lists)."""
+def view(record: object | None, as_type: type[T]) -> T | None:
+    """`record` served as the strawberry type `as_type` (a pair the test lists)."""
     return cast(T | None, record)
 
 
-def views(records: Sequence[object], _as: type[T]) -> list[T]:
-    """`records` served as a list of the strawberry type `_as` (a pair the test lists)."""
+def views(records: Sequence[object], as_type: type[T]) -> list[T]:
+    """`records` served as a list of the strawberry type `as_type` (a pair the test lists)."""
     return cast(list[T], records)
