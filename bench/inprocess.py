@@ -20,7 +20,7 @@ import time
 
 import httpx
 
-from bench.targets import HEADERS
+from bench.targets import CACHE_TTL_S, HEADERS, gateway_environment
 from bench.workload import nested_bodies
 from gateway.app import create_app
 from gateway.settings import Settings
@@ -52,13 +52,7 @@ class Replay:
 
 async def measure(queries: int, customers: int, cold: bool, profile: bool) -> None:
     settings = Settings.from_env(
-        {
-            "ENVIRONMENT": "production",
-            "UPSTREAM_URL": "http://sandbox",
-            "UPSTREAM_RATE_LIMIT_PER_MIN": "100000000",
-            "CLIENT_RATE_LIMIT_PER_MIN": "0",
-            "CACHE_TTL_S": "0" if cold else "900",
-        }
+        gateway_environment("http://sandbox", cache_ttl_s=0 if cold else CACHE_TTL_S)
     )
     app = create_app(settings, transport=httpx.MockTransport(Replay(customers)))
     bodies = [body.encode() for body in nested_bodies(customers)]

@@ -48,20 +48,28 @@ def sandbox(customers: int, latency_ms: int = 0) -> Iterator[Sandbox]:
         yield Sandbox(url, process.pid)
 
 
+def gateway_environment(upstream: str, cache_ttl_s: int = CACHE_TTL_S) -> dict[str, str]:
+    """Our gateway as benchmarked: production mode, on `upstream`. The sandbox has no
+    quota, so the upstream and client rate limits are lifted: this measures the
+    gateway, not the vendor's quota."""
+    return {
+        "ENVIRONMENT": "production",
+        "UPSTREAM_URL": upstream,
+        "UPSTREAM_RATE_LIMIT_PER_MIN": "100000000",
+        "CLIENT_RATE_LIMIT_PER_MIN": "0",
+        "CACHE_TTL_S": str(cache_ttl_s),
+    }
+
+
 @contextmanager
 def gateway(upstream: str, workers: int = 1, name: str = "gateway") -> Iterator[Target]:
-    """Our gateway in production mode. The sandbox has no quota, so the upstream and
-    client rate limits are lifted: this measures the gateway, not the vendor's quota."""
+    """Our gateway as a process (`gateway_environment`), with `workers` workers."""
     port = free_port()
     environ = {
         **os.environ,
-        "ENVIRONMENT": "production",
-        "UPSTREAM_URL": upstream,
+        **gateway_environment(upstream),
         "PORT": str(port),
         "WEB_CONCURRENCY": str(workers),
-        "UPSTREAM_RATE_LIMIT_PER_MIN": "100000000",
-        "CLIENT_RATE_LIMIT_PER_MIN": "0",
-        "CACHE_TTL_S": str(CACHE_TTL_S),
     }
     command = [sys.executable, "-m", "gateway"]
     with started(command, environ, f"http://127.0.0.1:{port}/healthz", quiet=True) as process:

@@ -154,6 +154,10 @@ def build_loaders(
         if event != "miss" and caller.calls is not None:
             caller.calls.append(UpstreamCall(endpoint, params, event))
 
+    def promotion_served(program_id: str, promotion_id: str, event: str) -> None:
+        shown = {"programId": program_id, "promotionId": promotion_id}
+        served_from_cache("promotion", shown, event)
+
     async def promotion(key: PromotionKey) -> records.Promotion:
         program_id, promotion_id = key
 
@@ -168,8 +172,7 @@ def build_loaders(
         served = await caches.promotions.get(
             (scope, program_id, promotion_id), load, caller.deadline
         )
-        shown = {"programId": program_id, "promotionId": promotion_id}
-        served_from_cache("promotion", shown, served.event)
+        promotion_served(program_id, promotion_id, served.event)
         if served.stale_age_s is not None:
             stale.add(served.value, served.stale_age_s)
         return served.value
@@ -178,8 +181,7 @@ def build_loaders(
         program_id, promotion_id = key
         found = caches.promotions.fresh((scope, program_id, promotion_id))
         if found is not None:
-            shown = {"programId": program_id, "promotionId": promotion_id}
-            served_from_cache("promotion", shown, "hit")
+            promotion_served(program_id, promotion_id, "hit")
         return found
 
     async def promotion_page(query: PromotionPageQuery) -> records.PromotionPage:

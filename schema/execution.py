@@ -68,6 +68,8 @@ T = TypeVar("T")
 Complete = Callable[[Any], Any]
 # How to read a field from its parent, and how to complete what was read.
 CompiledField = tuple[Complete, Complete]
+# A snapshot type's source object -> the record its answer is a function of.
+RecordOf = Callable[[Any], object]
 # The fields of one selection, each with its compiled read if it is plain.
 FieldsPlan = list[tuple[str, FieldDetailsList, CompiledField | None]]
 
@@ -137,7 +139,7 @@ class CompletedSubtrees:
     keyed by credential), and so are the answers.
     """
 
-    def __init__(self, snapshots: dict[str, Complete], max_entries: int) -> None:
+    def __init__(self, snapshots: dict[str, RecordOf], max_entries: int) -> None:
         self.snapshots = snapshots if max_entries > 0 else {}
         # The record and nodes are held with the answer so that their ids stay theirs.
         self._entries: LRUCache[
@@ -254,10 +256,12 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
         found = self._snapshot_selections.get(id(field_details_list))
         if found is None:
             nodes = _static_nodes(field_details_list)
-            constant = nodes is not None and not self.selections.uses_variables(
+            selection = None
+            if nodes is not None and not self.selections.uses_variables(
                 nodes, self.fragment_definitions
-            )
-            found = (field_details_list, tuple(map(id, nodes)) if nodes and constant else None)
+            ):
+                selection = tuple(map(id, nodes))
+            found = (field_details_list, selection)
             self._snapshot_selections[id(field_details_list)] = found
         return found[1]
 
