@@ -1,0 +1,256 @@
+"""The customer view in its usual shape, read directly: the fast path of `parsing`.
+
+A customer lookup is read on every request (its answer is never cached), and the
+tolerant reader in `parsing` spends about half a microsecond on every field:
+the layers, the alternative spellings, the conversions. Nearly every body comes
+in one shape, the one the vendor pages show, and this module reads that shape
+alone: the same keys, looked up in the same order, with exact JSON types only
+(identifiers as integers or strings, numbers as strings or numbers, flags as
+booleans, dates as ISO text ending in "Z").
+
+Anything else raises `Unusual` inside and comes out as None, and the caller reads
+the object with the tolerant reader instead, which also names any violation.
+So this module may only ever agree with `parsing` or decline; a property test
+holds it to that.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any, TypeVar
+
+from gateway.upstream import records
+
+_RESTRICTION_KEYS = (
+    (records.RestrictionKind.ISSUAL, "issualRestrictions"),
+    (records.RestrictionKind.EARN, "earnRestrictions"),
+    (records.RestrictionKind.REDEMPTION, "redemptionRestrictions"),
+    (records.RestrictionKind.EXPIRY, "expiryRestrictions"),
+)
+E = TypeVar("E", bound=enum.Enum)
+
+_PERIOD_BASED = records.RestrictionType.PERIOD_BASED
+_EXPIRY = records.RestrictionKind.EXPIRY
+
+
+class Unusual(Exception):
+    """The object is not in the usual shape: read it with the tolerant reader."""
+
+
+def customer_promotion(item: object) -> records.CustomerPromotion | None:
+    """The customer view's promotion, or None when it is not in the usual shape."""
+    try:
+        return _customer_promotion(item)
+    except (Unusual, ValueError, TypeError, OverflowError):
+        return None
+
+
+def _customer_promotion(item: object) -> records.CustomerPromotion:
+    if type(item) is not dict:
+        raise Unusual
+    get = item.get
+    return records.CustomerPromotion(
+        promotion_id=_identifier(_first(get("promotionId"), get("id"))),
+        program_id=_identifier(get("programId")),
+        name=_text(_first(get("promotionName"), get("name"))) or "",
+        description=_text(get("description")),
+        identifier=_text(get("identifier")),
+        active=_flag(_first(get("active"), get("isActive"))) or False,
+        start_date=_moment(get("startDate")),
+        end_date=_moment(get("endDate")),
+        event_name=_text(get("eventName")),
+        type=_choice(records.PromotionType, get("pointsOfferType")),
+        metadata=tuple(_metadata(m) for m in _objects(get("promotionMetadata"))),
+        limits=_limits(_object(get("limits"))),
+        usage=_usage(_object(get("customerUsage"))),
+        restrictions=_restrictions(
+            _object(_first(get("promotionRestriction"), get("promotionRestrictions")))
+        ),
+        timelines=tuple(_timeline(t) for t in _objects(get("customerPromotionTimelines"))),
+    )
+
+
+def _metadata(item: dict[str, Any]) -> records.PromotionMetadata:
+    get = item.get
+    return records.PromotionMetadata(
+        key=_text(get("key")) or "",
+        value=_text(get("value")),
+        brand_defined=_flag(get("brandDefined")),
+    )
+
+
+def _limits(item: dict[str, Any] | None) -> records.Limits | None:
+    if item is None:
+        return None
+    get = item.get
+    return records.Limits(
+        max_points_per_event=_number(
+            _first(get("maxPointsPerEvent"), get("totalPointsPerEventLimit"))
+        ),
+        points_per_customer=_number(get("pointsPerCustomer")),
+        times_per_customer=_integer(
+            _first(get("numberOfTimesPerCustomer"), get("numberOFTimesPerCustomer"))
+        ),
+        total_points_in_promotion=_number(get("totalPointsInPromotion")),
+    )
+
+
+def _usage(item: dict[str, Any] | None) -> records.CustomerUsage | None:
+    if item is None:
+        return None
+    get = item.get
+    return records.CustomerUsage(
+        points=_number(get("currentPointsPerCustomer")),
+        times=_integer(
+            _first(get("currentNumberOfTimesPerCustomer"), get("currentNumberOFTimesPerCustomer"))
+        ),
+        total_points_in_promotion=_number(get("currentTotalPointsInPromotion")),
+    )
+
+
+def _restrictions(holder: dict[str, Any] | None) -> tuple[records.Restriction, ...]:
+    if holder is None:
+        return ()
+    nested = _object(holder.get("restrictions"))
+    if nested is not None:
+        holder = nested
+    get = holder.get
+    return tuple(
+        _restriction(kind, item) for kind, key in _RESTRICTION_KEYS for item in _objects(get(key))
+    )
+
+
+def _restriction(kind: records.RestrictionKind, item: dict[str, Any]) -> records.Restriction:
+    get = item.get
+    is_expiry = kind is _EXPIRY
+    restriction_type = None if is_expiry else _choice(records.RestrictionType, get("type"))
+    limit = _number(_first(get("value"), get("maxLimit")))
+    return records.Restriction(
+        kind=kind,
+        name=_text(_first(get("name"), get("kpi"))) or "",
+        limit=None if limit == -1 else limit,
+        used=_number(get("currentCustomerUsage")),
+        scope=_choice(records.LimitScope, get("limitOn")),
+        period=_period(item) if restriction_type is _PERIOD_BASED else None,
+        restriction_type=restriction_type,
+        expiry_basis=_choice(records.ExpiryBasis, get("type")) if is_expiry else None,
+    )
+
+
+def _period(item: dict[str, Any]) -> records.RestrictionPeriod | None:
+    window = _text(item.get("periodType"))
+    unit = _choice(records.PeriodUnit, item.get("periodUnit"))
+    if window is None or unit is None:
+        return None
+    return records.RestrictionPeriod(window=window, unit=unit)
+
+
+def _timeline(item: dict[str, Any]) -> records.Timeline:
+    get = item.get
+    return records.Timeline(
+        enrollment_id=_identifier(get("enrollmentId")),
+        enrolled_at=_moment(get("enrollmentDate")),
+        expires_at=_moment(get("enrollmentExpiryDate")),
+        enroll_event_log_id=_optional_identifier(get("enrollEventLogId")),
+        issuals=tuple(_issual(i) for i in _objects(get("issuedDetails"))),
+    )
+
+
+def _issual(item: dict[str, Any]) -> records.Issual:
+    get = item.get
+    return records.Issual(
+        id=_identifier(_first(get("issualId"), get("id"))),
+        issued_at=_moment(get("issualDate")),
+        expires_at=_moment(get("issualExpiryDate")),
+        event_log_id=_optional_identifier(get("issualEventLogId")),
+        redeemed_count=_integer(get("redeemedCount")) or 0,
+    )
+
+
+# ---------------------------------------------------------------- values, exact types only
+
+
+def _first(value: object, alternative: object) -> object:
+    return alternative if value is None else value
+
+
+def _object(value: object) -> dict[str, Any] | None:
+    if value is None or type(value) is dict:
+        return value
+    raise Unusual
+
+
+def _objects(value: object) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if type(value) is not list:
+        raise Unusual
+    for item in value:
+        if type(item) is not dict:
+            raise Unusual
+    return value
+
+
+def _identifier(value: object) -> str:
+    if type(value) is int:
+        return str(value)
+    if type(value) is str and value and not value[0].isspace() and not value[-1].isspace():
+        return value
+    raise Unusual
+
+
+def _optional_identifier(value: object) -> str | None:
+    return None if value is None else _identifier(value)
+
+
+def _text(value: object) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    raise Unusual
+
+
+def _flag(value: object) -> bool | None:
+    if value is None or type(value) is bool:
+        return value
+    raise Unusual
+
+
+def _number(value: object) -> float | None:
+    kind = type(value)
+    if kind is str:
+        number = float(value)  # type: ignore[arg-type]
+    elif kind is int:
+        return float(value)  # type: ignore[arg-type]
+    elif kind is float:
+        number = value  # type: ignore[assignment]
+    elif value is None:
+        return None
+    else:
+        raise Unusual
+    if number - number != 0:  # infinite or not a number
+        raise Unusual
+    return number
+
+
+def _integer(value: object) -> int | None:
+    if value is None or type(value) is int:
+        return value
+    raise Unusual
+
+
+def _moment(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if type(value) is str and value[-1:] == "Z" and value[:1].isdigit():
+        return datetime.fromisoformat(value)
+    raise Unusual
+
+
+def _choice(kind: type[E], value: object) -> E | None:
+    if value is None:
+        return None
+    member = kind._value2member_map_.get(value)
+    if member is None:
+        raise Unusual
+    return member  # type: ignore[return-value]
