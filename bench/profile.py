@@ -26,8 +26,14 @@ from bench.workload import nested_bodies
 # (part, substrings of a frame that belong to it), innermost match wins.
 PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("records -> strawberry objects (from_record)", ("from_record",)),
-    ("upstream JSON -> records (parsing.py)", ("upstream/parsing.py",)),
-    ("compiled plain subtrees (schema/execution.py)", ("schema/execution.py",)),
+    (
+        "upstream JSON -> records (parsing.py, usual_shape.py)",
+        ("upstream/parsing.py", "upstream/usual_shape.py"),
+    ),
+    (
+        "compiled plain subtrees (schema/execution.py, compiler.py)",
+        ("schema/execution.py", "schema/compiler.py", "<compiled "),
+    ),
     ("JSON encode/decode (orjson)", ("jsonio.py",)),
     ("upstream HTTP client (httpx, aiohttp)", ("httpx/", "httpcore/", "aiohttp/", "yarl/")),
     ("loaders and caches", ("gateway/loaders.py", "gateway/cache.py", "aiodataloader")),

@@ -6,8 +6,8 @@ through its general machinery (resolve info, path, awaitable checks, error
 handling), which costs far more than reading the attribute. A *plain* field is a
 strawberry field with no resolver (an attribute), no arguments, and a plain
 subtree below it: no directives, no abstract types. Plain fields and subtrees
-are compiled once per selection into functions from the source object to the
-response value:
+are compiled once per selection (`schema/compiler.py`) into functions from the
+source object to the response value:
 
 - an object whose selected fields are all plain is completed by one function;
 - in an object that also has resolver fields, graphql-core executes only those,
@@ -28,10 +28,7 @@ types* (a cached promotion) across requests.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
-from enum import Enum
-from operator import attrgetter
 from typing import Any, TypeVar, cast
 
 from cachetools import LRUCache
@@ -39,47 +36,26 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLBoolean,
-    GraphQLEnumType,
-    GraphQLField,
-    GraphQLFloat,
-    GraphQLID,
     GraphQLObjectType,
-    GraphQLOutputType,
     GraphQLResolveInfo,
-    GraphQLScalarType,
-    GraphQLString,
-    InlineFragmentNode,
-    SelectionSetNode,
-    Undefined,
     Visitor,
-    is_list_type,
-    is_non_null_type,
-    is_object_type,
     visit,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
-from strawberry.types.field import StrawberryField
+
+from schema.compiler import Complete, compile_field, compile_object
 
 T = TypeVar("T")
-Complete = Callable[[Any], Any]
-# How to read a field from its parent, and how to complete what was read.
-CompiledField = tuple[Complete, Complete]
 # A snapshot type's source object -> the record its answer is a function of.
 RecordOf = Callable[[Any], object]
-# The fields of one selection, each with its compiled read if it is plain.
-FieldsPlan = list[tuple[str, FieldDetailsList, CompiledField | None]]
+# The fields of one selection, each with its compiled function if it is plain.
+FieldsPlan = list[tuple[str, FieldDetailsList, Complete | None]]
 
 # Compiled selections kept across requests, keyed by the identity of their field
 # nodes (documents are cached, so the same text gives the same nodes).
 MAX_COMPILED_SELECTIONS = 2048
-
-
-class GiveUp(Exception):
-    """The compiled function met something only graphql-core reports properly."""
 
 
 class CompiledSelections:
@@ -106,8 +82,9 @@ class CompiledSelections:
         parent_type: GraphQLObjectType,
         nodes: list[FieldNode],
         fragments: dict[str, FragmentDefinitionNode],
-    ) -> CompiledField | None:
-        """Reads and completes one field of `parent_type`; None if not plain."""
+    ) -> Complete | None:
+        """Reads one field of `parent_type` from the parent and completes it; None if
+        not plain."""
         key = (f"{parent_type.name}.", tuple(map(id, nodes)))
         return self._get(key, nodes, lambda: compile_field(parent_type, nodes, fragments))
 
@@ -284,9 +261,8 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
         rest: GroupedFieldSet = {}
         for response_name, field_details_list, compiled in plan:
             if compiled is not None:
-                read, complete = compiled
                 try:
-                    results[response_name] = complete(read(source_value))
+                    results[response_name] = compiled(source_value)
                     continue
                 except Exception:  # graphql-core executes it again and reports the error
                     pass
@@ -388,225 +364,3 @@ def _merge(
         for response_name in rest.keys() - executed.keys():
             del results[response_name]  # graphql-core left it out (no such field)
     return results
-
-
-def compile_object(
-    object_type: GraphQLObjectType,
-    nodes: Sequence[FieldNode],
-    fragments: dict[str, FragmentDefinitionNode],
-) -> Complete | None:
-    """A function completing `object_type` for the selections of `nodes`, or None
-    when the subtree is not plain."""
-    if object_type.is_type_of is not None:
-        return None
-    grouped: dict[str, list[FieldNode]] = {}
-    visited: set[str] = set()
-    for node in nodes:
-        selections = node.selection_set
-        if selections is None or not _collect(selections, object_type, fragments, grouped, visited):
-            return None
-    parts: list[tuple[str, Complete, Complete]] = []
-    for response_name, group in grouped.items():
-        compiled = compile_field(object_type, group, fragments)
-        if compiled is None:
-            return None
-        parts.append((response_name, *compiled))
-
-    def complete_object(source: Any) -> dict[str, Any]:
-        return {name: complete(read(source)) for name, read, complete in parts}
-
-    return complete_object
-
-
-def compile_field(
-    parent_type: GraphQLObjectType,
-    nodes: Sequence[FieldNode],
-    fragments: dict[str, FragmentDefinitionNode],
-) -> CompiledField | None:
-    """How to read and complete the field `nodes` select on `parent_type`, or None
-    when it has a resolver, arguments, or a subtree that is not plain."""
-    first = nodes[0]
-    name = first.name.value
-    if name == "__typename":
-        return _constant(parent_type.name), _identity
-    field = parent_type.fields.get(name)
-    if field is None or field.args or first.arguments:
-        return None
-    read = _attribute(field)
-    complete = _compile_type(field.type, list(nodes), fragments)
-    if read is None or complete is None:
-        return None
-    return read, complete
-
-
-def _collect(
-    selection_set: SelectionSetNode,
-    object_type: GraphQLObjectType,
-    fragments: dict[str, FragmentDefinitionNode],
-    grouped: dict[str, list[FieldNode]],
-    visited: set[str],
-) -> bool:
-    """Group the selected fields by response name, as graphql-core does; False if
-    anything depends on variables or on the runtime type."""
-    for selection in selection_set.selections:
-        if selection.directives:
-            return False
-        if isinstance(selection, FieldNode):
-            response_name = (selection.alias or selection.name).value
-            grouped.setdefault(response_name, []).append(selection)
-        elif isinstance(selection, InlineFragmentNode):
-            condition = selection.type_condition
-            if condition is not None and condition.name.value != object_type.name:
-                return False
-            if not _collect(selection.selection_set, object_type, fragments, grouped, visited):
-                return False
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            if name in visited:
-                continue
-            visited.add(name)
-            fragment = fragments.get(name)
-            if (
-                fragment is None
-                or fragment.directives
-                or fragment.variable_definitions
-                or fragment.type_condition.name.value != object_type.name
-            ):
-                return False
-            if not _collect(fragment.selection_set, object_type, fragments, grouped, visited):
-                return False
-        else:
-            return False
-    return True
-
-
-def _attribute(field: GraphQLField) -> Complete | None:
-    """How strawberry reads a field with no resolver; None for any other field."""
-    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    resolve = field.resolve
-    if (
-        not isinstance(definition, StrawberryField)
-        or not definition.is_basic_field
-        or resolve is None
-        or not getattr(resolve, "_is_default", False)
-    ):
-        return None
-    if definition.default_resolver is getattr:
-        return attrgetter(definition.python_name)
-    return lambda source: resolve(source, None)
-
-
-def _compile_type(
-    type_: GraphQLOutputType,
-    nodes: list[FieldNode],
-    fragments: dict[str, FragmentDefinitionNode],
-) -> Complete | None:
-    if is_non_null_type(type_):
-        inner = _compile_type(type_.of_type, nodes, fragments)
-        return None if inner is None else _non_null(inner)
-    if is_list_type(type_):
-        item = _compile_type(type_.of_type, nodes, fragments)
-        return None if item is None else _list_of(item)
-    if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
-        return _leaf_of(type_)
-    if is_object_type(type_):
-        complete = compile_object(type_, nodes, fragments)
-        return None if complete is None else _nullable_object(complete)
-    return None  # interfaces and unions: the runtime type decides
-
-
-def _non_null(inner: Complete) -> Complete:
-    def complete_non_null(value: Any) -> Any:
-        completed = inner(value)
-        if completed is None:
-            raise GiveUp
-        return completed
-
-    return complete_non_null
-
-
-def _list_of(item: Complete) -> Complete:
-    def complete_list(value: Any) -> Any:
-        if value is None:
-            return None
-        if not isinstance(value, list | tuple):
-            raise GiveUp
-        return [item(element) for element in value]
-
-    return complete_list
-
-
-# Values the built-in scalars return unchanged: graphql-core's serializers do the
-# same after several isinstance checks.
-_AS_IS: dict[GraphQLScalarType | GraphQLEnumType, Callable[[Any], bool]] = {
-    GraphQLString: lambda value: type(value) is str,
-    GraphQLID: lambda value: type(value) is str,
-    GraphQLBoolean: lambda value: type(value) is bool,
-    GraphQLFloat: lambda value: type(value) is float and math.isfinite(value),
-}
-
-
-def _leaf_of(type_: GraphQLScalarType | GraphQLEnumType) -> Complete:
-    """Completes a leaf as `type_.coerce_output_value` does, the common values faster."""
-    general = _leaf(type_.coerce_output_value)
-    if isinstance(type_, CustomGraphQLEnumType):
-        return _enum_leaf(type_, general)
-    as_is = _AS_IS.get(type_)
-    if as_is is None:
-        return general
-
-    def complete_scalar(value: Any) -> Any:
-        return value if as_is(value) else general(value)
-
-    return complete_scalar
-
-
-def _enum_leaf(type_: CustomGraphQLEnumType, general: Complete) -> Complete:
-    """Strawberry's enum output scans the values for the member's value on every call;
-    this looks the member up (the first matching name, as that scan finds)."""
-    members = cast(type[Enum], type_.wrapped_cls)
-    names: dict[Any, str] = {}
-    for member in members:
-        for name, value in type_.values.items():
-            if member.value == value.value:
-                names[member] = name
-                break
-
-    def complete_enum(value: Any) -> Any:
-        name = names.get(value) if type(value) is members else None
-        return name if name is not None else general(value)
-
-    return complete_enum
-
-
-def _leaf(coerce: Complete) -> Complete:
-    def complete_leaf(value: Any) -> Any:
-        if value is None or value is Undefined:
-            return None
-        if isinstance(value, Exception):
-            raise GiveUp
-        coerced = coerce(value)
-        if coerced is None or coerced is Undefined:
-            raise GiveUp
-        return coerced
-
-    return complete_leaf
-
-
-def _nullable_object(complete: Complete) -> Complete:
-    def complete_object(value: Any) -> Any:
-        if value is None or value is Undefined:
-            return None
-        if isinstance(value, Exception):
-            raise GiveUp
-        return complete(value)
-
-    return complete_object
-
-
-def _constant(value: str) -> Complete:
-    return lambda _source: value
-
-
-def _identity(value: Any) -> Any:
-    return value
