@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from operator import attrgetter
 from typing import Any
 
 import strawberry
@@ -64,8 +63,10 @@ def build_schema(
         config=StrawberryConfig(scalar_map=SCALARS),
         execution_context_class=compiled_execution(
             CompiledSelections(),
-            # A promotion's answer is a function of its cached record.
-            CompletedSubtrees({"Promotion": attrgetter("record")}, settings.subtree_cache_entries),
+            # A promotion is served as its cached record, and its answer is a function of it.
+            CompletedSubtrees(
+                {"Promotion": lambda promotion: promotion}, settings.subtree_cache_entries
+            ),
         ),
     )
 

@@ -17,7 +17,7 @@ from graphql import (
     SelectionNode,
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
-from strawberry import ID, Private
+from strawberry import ID, Parent, Private
 
 import resolvers.customers
 from gateway.errors import BadUserInput
@@ -29,7 +29,7 @@ from schema.enums import CustomerPromotionStatus, PromotionSourceType, Promotion
 from schema.pagination import PageInfo
 from schema.promotion import Info, Promotion, PromotionLimits, Restriction, served
 from schema.scalars import Json
-from schema.views import view, views
+from schema.views import as_view, views
 
 field = strawberry.field
 
@@ -70,8 +70,30 @@ class Timeline:
     issuals: list[Issual] = field(description="upstream: issuedDetails")
 
 
+def customer_promotion_details(
+    promotion: Parent[records.CustomerPromotion], info: Info
+) -> Promotion | None:
+    """Synchronous when the cache holds the promotion fresh; otherwise an
+    awaitable, which graphql-core awaits like an async resolver's result."""
+    cached = resolvers.customers.cached_promotion_details(info.context, promotion)
+    if cached is not None:
+        return as_view(cached, Promotion)
+    return cast(Promotion | None, _load_promotion_details(promotion, info))
+
+
+async def _load_promotion_details(
+    promotion: records.CustomerPromotion, info: Info
+) -> Promotion | None:
+    found = await resolvers.customers.promotion_details(info.context, promotion)
+    served(info, found)
+    return as_view(found, Promotion)
+
+
 @strawberry.type(description="A promotion as one customer sees it.")
 class CustomerPromotion:
+    """Served as the record itself (`schema/views.py`): its fields are the record's
+    attributes, and its resolver takes the record as its parent."""
+
     promotion_id: ID = field(description="The promotion's upstream id.")
     program_id: ID = field(description="The loyalty program the promotion belongs to.")
     name: str = field(description="upstream: promotionName")
@@ -93,46 +115,12 @@ class CustomerPromotion:
         "upstream\norder. upstream: promotionRestriction.*"
     )
     timelines: list[Timeline] = field(description="upstream: customerPromotionTimelines")
-    record: Private[records.CustomerPromotion]
-
-    @field(
+    promotion: Promotion | None = field(
+        resolver=customer_promotion_details,
         description="The full promotion (rulesets and all), loaded by id through the "
         "batched,\nper-request-deduplicated and cross-request-cached loader.\nNull, with "
-        "an error, when that load fails; the rest of the customer stays."
+        "an error, when that load fails; the rest of the customer stays.",
     )
-    def promotion(self, info: Info) -> Promotion | None:
-        """Synchronous when the cache holds the promotion fresh; otherwise an
-        awaitable, which graphql-core awaits like an async resolver's result."""
-        cached = resolvers.customers.cached_promotion_details(info.context, self.record)
-        if cached is not None:
-            return Promotion.from_record(cached)
-        return cast(Promotion | None, self._load_promotion(info))
-
-    async def _load_promotion(self, info: Info) -> Promotion | None:
-        found = await resolvers.customers.promotion_details(info.context, self.record)
-        served(info, found)
-        return Promotion.from_record(found)
-
-    @classmethod
-    def from_record(cls, promotion: records.CustomerPromotion) -> CustomerPromotion:
-        return cls(
-            promotion_id=ID(promotion.promotion_id),
-            program_id=ID(promotion.program_id),
-            name=promotion.name,
-            description=promotion.description,
-            identifier=promotion.identifier,
-            active=promotion.active,
-            start_date=promotion.start_date,
-            end_date=promotion.end_date,
-            event_name=promotion.event_name,
-            type=promotion.type,
-            metadata=views(promotion.metadata, PromotionMetadata),
-            limits=view(promotion.limits, PromotionLimits),
-            usage=view(promotion.usage, CustomerUsage),
-            restrictions=views(promotion.restrictions, Restriction),
-            timelines=views(promotion.timelines, Timeline),
-            record=promotion,
-        )
 
 
 @strawberry.type(description="A customer's promotion and its cursor.")
@@ -197,7 +185,7 @@ class Customer:
         window = await resolvers.customers.promotions(info.context, query)
         return CustomerPromotionConnection(
             total_count=window.total_count,
-            nodes=[CustomerPromotion.from_record(p) for p in window.items],
+            nodes=views(window.items, CustomerPromotion),
             window=window,
         )
 

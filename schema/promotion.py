@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import cast
 
 import strawberry
-from strawberry import ID, Private
+from strawberry import ID, Parent, Private
 
 import resolvers.promotions
 from gateway.context import RequestContext
@@ -24,7 +24,7 @@ from schema.enums import (
 )
 from schema.pagination import PageInfo
 from schema.scalars import Json
-from schema.views import view, views
+from schema.views import views
 
 Info = strawberry.Info[RequestContext, None]
 
@@ -251,10 +251,28 @@ class Ruleset:
         )
 
 
+def promotion_rulesets(promotion: Parent[records.Promotion], info: Info) -> list[Ruleset] | None:
+    """Synchronous when the record carries its rules (it was read by id, and its
+    staleness was flagged where it was loaded); otherwise an awaitable, which
+    graphql-core awaits like an async resolver's result."""
+    if promotion.rulesets is not None:
+        return [Ruleset.from_record(r) for r in promotion.rulesets]
+    return cast(list[Ruleset] | None, _load_rulesets(promotion, info))
+
+
+async def _load_rulesets(promotion: records.Promotion, info: Info) -> list[Ruleset] | None:
+    full = await resolvers.promotions.with_rulesets(info.context, promotion)
+    served(info, full)
+    return [Ruleset.from_record(r) for r in full.rulesets or ()]
+
+
 @strawberry.type(
     description="A loyalty promotion: its dates, status, limits, restrictions and rules."
 )
 class Promotion:
+    """Served as the record itself (`schema/views.py`): its fields are the record's
+    attributes, and its resolver takes the record as its parent."""
+
     id: ID = field(description="The promotion's upstream id.")
     program_id: ID = field(description="The loyalty program the promotion belongs to.")
     program_name: str | None = field(description="The program's name.")
@@ -320,73 +338,17 @@ class Promotion:
     skip_earned_date_check_on_redeem: bool | None = field(
         description="Whether redemption skips the earned-date check."
     )
-    record: Private[records.Promotion]
-
-    @field(
+    rulesets: list[Ruleset] | None = field(
+        resolver=promotion_rulesets,
         description="The reward rules. Only the get-by-id endpoint carries them: on a "
         "promotion\nthat came from a list, this resolves through the batched, cached "
         "by-id loader.\nNull, with an error, when that load fails; the rest of the "
-        "promotion and its\nsiblings stay. upstream: rulesetInfos"
+        "promotion and its\nsiblings stay. upstream: rulesetInfos",
     )
-    def rulesets(self, info: Info) -> list[Ruleset] | None:
-        """Synchronous when the record carries its rules (it was read by id, and its
-        staleness was flagged where it was loaded); otherwise an awaitable, which
-        graphql-core awaits like an async resolver's result."""
-        if self.record.rulesets is not None:
-            return [Ruleset.from_record(r) for r in self.record.rulesets]
-        return cast(list[Ruleset] | None, self._load_rulesets(info))
-
-    async def _load_rulesets(self, info: Info) -> list[Ruleset] | None:
-        full = await resolvers.promotions.with_rulesets(info.context, self.record)
-        served(info, full)
-        return [Ruleset.from_record(r) for r in full.rulesets or ()]
-
-    @classmethod
-    def from_record(cls, promotion: records.Promotion) -> Promotion:
-        return cls(
-            id=ID(promotion.id),
-            program_id=ID(promotion.program_id),
-            program_name=promotion.program_name,
-            name=promotion.name,
-            description=promotion.description,
-            identifier=promotion.identifier,
-            status=promotion.status,
-            type=promotion.type,
-            active=promotion.active,
-            start_date=promotion.start_date,
-            end_date=promotion.end_date,
-            last_updated_at=promotion.last_updated_at,
-            last_updated_by=_id(promotion.last_updated_by),
-            event_name=promotion.event_name,
-            event_sub_type_name=promotion.event_sub_type_name,
-            limits=view(promotion.limits, PromotionLimits),
-            restrictions=views(promotion.restrictions, Restriction),
-            is_stackable=promotion.is_stackable,
-            is_exclusive=promotion.is_exclusive,
-            is_always_apply=promotion.is_always_apply,
-            is_considered_for_ranking=promotion.is_considered_for_ranking,
-            allocate_points_on=promotion.allocate_points_on,
-            use_proportions=promotion.use_proportions,
-            loyalty_earning_type=promotion.loyalty_earning_type,
-            expiry_reminder=Json(promotion.expiry_reminder),
-            start_rule_identifier=promotion.start_rule_identifier,
-            level=promotion.level,
-            scope=promotion.scope,
-            capping_status=promotion.capping_status,
-            target_group_ids=_ids(promotion.target_group_ids),
-            target_rule_ids=_ids(promotion.target_rule_ids),
-            linked_target_groups=Json(promotion.linked_target_groups),
-            skip_earned_date_check_on_redeem=promotion.skip_earned_date_check_on_redeem,
-            record=promotion,
-        )
 
 
 def _id(value: str | None) -> ID | None:
     return None if value is None else ID(value)
-
-
-def _ids(values: tuple[str, ...] | None) -> list[ID] | None:
-    return None if values is None else [ID(v) for v in values]
 
 
 @strawberry.type(description="A promotion and its cursor.")
@@ -419,6 +381,6 @@ class PromotionConnection:
     def from_window(cls, window: Window[records.Promotion]) -> PromotionConnection:
         return cls(
             total_count=window.total_count,
-            nodes=[Promotion.from_record(p) for p in window.items],
+            nodes=views(window.items, Promotion),
             window=window,
         )

@@ -15,6 +15,7 @@ from schema.arguments import ABSENT, given
 from schema.customer import Customer, selected_promotions
 from schema.enums import CustomerIdentifierType, CustomerSource, PromotionActivity, PromotionStatus
 from schema.promotion import Info, Promotion, PromotionConnection, served
+from schema.views import as_view
 
 field = strawberry.field
 
@@ -50,7 +51,7 @@ class Query:
     async def promotion(self, info: Info, program_id: ID, id: ID) -> Promotion | None:
         found = await resolvers.promotions.promotion(info.context, program_id, id)
         served(info, found)
-        return Promotion.from_record(found)
+        return as_view(found, Promotion)
 
     @field(
         description="All loyalty promotions of the org (upstream: GET promotions list),\n"

@@ -4,11 +4,13 @@ import pytest
 from strawberry.types.base import get_object_definition
 
 from gateway.upstream import records
-from schema.customer import CustomerUsage, Issual, PromotionMetadata, Timeline
-from schema.promotion import PromotionLimits, Restriction, RestrictionPeriod
+from schema.customer import CustomerPromotion, CustomerUsage, Issual, PromotionMetadata, Timeline
+from schema.promotion import Promotion, PromotionLimits, Restriction, RestrictionPeriod
 
 # Strawberry types whose source is the record itself (schema/views.py).
 RECORD_VIEWS = [
+    (Promotion, records.Promotion),
+    (CustomerPromotion, records.CustomerPromotion),
     (PromotionLimits, records.Limits),
     (Restriction, records.Restriction),
     (RestrictionPeriod, records.RestrictionPeriod),
@@ -24,8 +26,14 @@ RECORD_VIEWS = [
 )
 def test_a_record_view_reads_only_what_its_record_has(view: type, record: type) -> None:
     definition = get_object_definition(view, strict=True)
-    read = {f.python_name for f in definition.fields}
+    plain = [f for f in definition.fields if f.base_resolver is None]
+    read = {f.python_name for f in plain}
     has = {f.name for f in dataclasses.fields(record)}
     assert read <= has, f"{view.__name__} reads {sorted(read - has)}, not in {record.__name__}"
-    # Plain attributes only: a resolver on a view would get a record as `self`.
-    assert all(f.base_resolver is None for f in definition.fields)
+    # A resolver on a view is a plain function given the record as its parent: a
+    # method would get a record as `self`.
+    for resolved in definition.fields:
+        resolver = resolved.base_resolver
+        if resolver is not None:
+            assert resolver.self_parameter is None, resolved.python_name
+            assert resolver.parent_parameter is not None, resolved.python_name
