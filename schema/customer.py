@@ -20,12 +20,14 @@ from graphql.execution.values import VariableValues, get_argument_values, get_di
 from strawberry import ID, Parent, Private
 
 import resolvers.customers
+from gateway.context import RequestContext
 from gateway.errors import BadUserInput
 from gateway.pagination import Window, encode_cursor
 from gateway.upstream import records
 from gateway.upstream.queries import CustomerIdentity, CustomerPromotionsQuery
 from schema.arguments import ABSENT, given
 from schema.enums import CustomerPromotionStatus, PromotionSourceType, PromotionType
+from schema.execution import at_hand
 from schema.pagination import PageInfo
 from schema.promotion import Info, Promotion, PromotionLimits, Restriction, served
 from schema.scalars import Json
@@ -70,12 +72,19 @@ class Timeline:
     issuals: list[Issual] = field(description="upstream: issuedDetails")
 
 
+def promotion_at_hand(
+    promotion: records.CustomerPromotion, context: RequestContext
+) -> records.Promotion | None:
+    """The promotion's details when the cache holds them fresh (counted as a hit)."""
+    return resolvers.customers.cached_promotion_details(context, promotion)
+
+
 def customer_promotion_details(
     promotion: Parent[records.CustomerPromotion], info: Info
 ) -> Promotion | None:
-    """Synchronous when the cache holds the promotion fresh; otherwise an
-    awaitable, which graphql-core awaits like an async resolver's result."""
-    cached = resolvers.customers.cached_promotion_details(info.context, promotion)
+    """Synchronous when the details are at hand; otherwise an awaitable, which
+    graphql-core awaits like an async resolver's result."""
+    cached = promotion_at_hand(promotion, info.context)
     if cached is not None:
         return as_view(cached, Promotion)
     return cast(Promotion | None, _load_promotion_details(promotion, info))
@@ -117,6 +126,7 @@ class CustomerPromotion:
     timelines: list[Timeline] = field(description="upstream: customerPromotionTimelines")
     promotion: Promotion | None = field(
         resolver=customer_promotion_details,
+        metadata=at_hand(promotion_at_hand),
         description="The full promotion (rulesets and all), loaded by id through the "
         "batched,\nper-request-deduplicated and cross-request-cached loader.\nNull, with "
         "an error, when that load fails; the rest of the customer stays.",

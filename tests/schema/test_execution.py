@@ -13,7 +13,7 @@ from graphql import execute, execute_sync, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.execution import CompiledSelections, CompletedSubtrees, compiled_execution
+from schema.execution import CompiledSelections, CompletedSubtrees, at_hand, compiled_execution
 
 
 @strawberry.enum
@@ -331,3 +331,147 @@ def test_no_answers_are_kept_when_the_cache_has_no_room() -> None:
         _, shouted = run(schema, execution, document)
         assert shouted == ["a", "b"]
     assert len(subtrees) == 0
+
+
+def card_at_hand(hand: Hand, context: dict[str, Any]) -> Card | None:
+    card: Card | None = context["at_hand"].get(hand.key)
+    return card
+
+
+def hand_card(hand: strawberry.Parent[Hand], info: strawberry.Info) -> Card | None:
+    """What the lookup finds, or else a card made the slow way."""
+    info.context["resolved"].append(hand.key)
+    return card_at_hand(hand, info.context) or Card(title=hand.key, record=Snapshot(hand.key))
+
+
+def hand_named(hand: strawberry.Parent[Hand], suffix: str) -> str:
+    return hand.key + suffix
+
+
+@strawberry.type
+class Hand:
+    key: str
+    card: Card | None = strawberry.field(resolver=hand_card, metadata=at_hand(card_at_hand))
+    # Declared at hand, but its value depends on its argument: never looked up.
+    named: str = strawberry.field(resolver=hand_named, metadata=at_hand(lambda *_: "at hand"))
+
+
+AT_HAND = {"a": Card(title="a", record=RECORDS[0])}
+
+
+def hand_schemas(**options: Any) -> tuple[strawberry.Schema, strawberry.Schema, CompletedSubtrees]:
+    """graphql-core alone, and with compiled code, at-hand values and kept Card answers."""
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def hands(self) -> list[Hand]:
+            return [Hand(key="a"), Hand(key="z")]
+
+    subtrees = CompletedSubtrees({"Card": attrgetter("record")}, 16)
+    plain = strawberry.Schema(
+        Query, execution_context_class=StrawberryGraphQLCoreExecutionContext, **options
+    )
+    execution = compiled_execution(CompiledSelections(), subtrees)
+    return plain, strawberry.Schema(Query, execution_context_class=execution, **options), subtrees
+
+
+def hand_context(cards: dict[str, Card] = AT_HAND) -> dict[str, Any]:
+    return {"shouted": [], "resolved": [], "at_hand": cards}
+
+
+def test_a_value_at_hand_is_completed_without_calling_its_resolver() -> None:
+    plain, fast, _ = hand_schemas()
+    query = "{ hands { key card { title shout } } }"
+    expected = plain.execute_sync(query, context_value=(slow := hand_context()))
+    actual = fast.execute_sync(query, context_value=(quick := hand_context()))
+    assert actual.errors is None
+    assert actual.data == expected.data
+    assert expected.data == {
+        "hands": [
+            {"key": "a", "card": {"title": "a", "shout": "A"}},
+            {"key": "z", "card": {"title": "z", "shout": "Z"}},
+        ]
+    }
+    assert slow["resolved"] == ["a", "z"]
+    assert quick["resolved"] == ["z"]  # "a" was at hand
+
+
+def test_a_kept_answer_is_served_for_a_value_at_hand() -> None:
+    _, fast, subtrees = hand_schemas()
+    # Kept answers are found by the selection's nodes: the gateway caches documents.
+    document = parse("{ hands { card { shout } } }")
+    execution = fast.execution_context_class
+    execute_sync(fast._schema, document, context_value=hand_context(), executor_class=execution)
+    context = hand_context()
+    again = execute_sync(fast._schema, document, context_value=context, executor_class=execution)
+    assert again.data == {"hands": [{"card": {"shout": "A"}}, {"card": {"shout": "Z"}}]}
+    # "a" came from its kept answer: neither resolved nor completed again. ("z" is
+    # made anew by its resolver each time, so its answer is never found again.)
+    assert context["resolved"] == ["z"]
+    assert context["shouted"] == ["z"]
+    assert len(subtrees) == 3
+
+
+def test_an_error_completing_a_value_at_hand_is_reported_as_graphql_core_does() -> None:
+    plain, fast, subtrees = hand_schemas()
+    query = "{ hands { card { title broken } } }"
+    expected = plain.execute_sync(query, context_value=hand_context())
+    actual = fast.execute_sync(query, context_value=hand_context())
+    assert actual.data == expected.data
+    assert actual.errors is not None
+    assert expected.errors is not None
+    assert [(e.message, e.path) for e in actual.errors] == [
+        (e.message, e.path) for e in expected.errors
+    ]
+    assert actual.errors[0].path == ["hands", 0, "card", "broken"]
+    assert len(subtrees) == 0
+
+
+def test_a_null_inside_a_value_at_hand_nulls_that_field_as_graphql_core_does() -> None:
+    plain, fast, _ = hand_schemas()
+    cards = {"a": Card(title=None, record=RECORDS[0])}  # type: ignore[arg-type]
+    query = "{ hands { key card { title } } }"
+    expected = plain.execute_sync(query, context_value=hand_context(cards))
+    actual = fast.execute_sync(query, context_value=hand_context(cards))
+    assert actual.data == expected.data
+    assert expected.data == {
+        "hands": [{"key": "a", "card": None}, {"key": "z", "card": {"title": "z"}}]
+    }
+    assert actual.errors is not None
+    assert expected.errors is not None
+    assert [(e.message, e.path) for e in actual.errors] == [
+        (e.message, e.path) for e in expected.errors
+    ]
+
+
+def test_a_field_with_arguments_is_never_looked_up() -> None:
+    _, fast, _ = hand_schemas()
+    result = fast.execute_sync('{ hands { named(suffix: "!") } }', context_value=hand_context())
+    assert result.data == {"hands": [{"named": "a!"}, {"named": "z!"}]}
+
+
+async def test_a_value_at_hand_may_complete_asynchronously() -> None:
+    _, fast, _ = hand_schemas()
+    result = await fast.execute("{ hands { card { later } } }", context_value=hand_context())
+    assert result.errors is None
+    assert result.data == {"hands": [{"card": {"later": "a"}}, {"card": {"later": "z"}}]}
+    # A null arriving late in a non-null field nulls the card, as graphql-core does.
+    cards = {"a": Card(title=None, record=RECORDS[0])}  # type: ignore[arg-type]
+    result = await fast.execute("{ hands { card { later } } }", context_value=hand_context(cards))
+    assert result.data == {"hands": [{"card": None}, {"card": {"later": "z"}}]}
+    assert result.errors is not None
+    assert [e.path for e in result.errors] == [["hands", 0, "card", "later"]]
+
+
+def test_fields_hooked_by_extensions_always_call_their_resolver() -> None:
+    class Hook(SchemaExtension):
+        def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+            return _next(root, info, *args, **kwargs)
+
+    _, fast, _ = hand_schemas(extensions=[Hook])
+    result = fast.execute_sync(
+        "{ hands { card { title } } }", context_value=(context := hand_context())
+    )
+    assert result.errors is None
+    assert context["resolved"] == ["a", "z"]
