@@ -1,4 +1,4 @@
-import dataclasses
+from typing import Any
 
 import pytest
 from strawberry.types.base import get_object_definition
@@ -24,11 +24,11 @@ RECORD_VIEWS = [
 @pytest.mark.parametrize(
     ("view", "record"), RECORD_VIEWS, ids=[view.__name__ for view, _ in RECORD_VIEWS]
 )
-def test_a_record_view_reads_only_what_its_record_has(view: type, record: type) -> None:
+def test_a_record_view_reads_only_what_its_record_has(view: type, record: Any) -> None:
     definition = get_object_definition(view, strict=True)
     plain = [f for f in definition.fields if f.base_resolver is None]
     read = {f.python_name for f in plain}
-    has = {f.name for f in dataclasses.fields(record)}
+    has = set(record._fields)
     assert read <= has, f"{view.__name__} reads {sorted(read - has)}, not in {record.__name__}"
     # A resolver on a view is a plain function given the record as its parent: a
     # method would get a record as `self`.
