@@ -122,12 +122,16 @@ class ResultCache(Generic[K, V]):
 
     def fresh(self, key: K) -> V | None:
         """The value for `key` without waiting, if it is fresh and not yet due for a
-        refresh; otherwise None, and `get` decides what to serve."""
+        refresh; otherwise None, and `get` decides what to serve. Nothing is counted:
+        whoever serves the value calls `count_hit`."""
         entry = self._entries.get(key) if self._entries is not None else None
         if entry is None or entry.fresh_until - self._clock() <= self._refresh_ahead_s:
             return None
-        self._count("hit")
         return entry.value
+
+    def count_hit(self) -> None:
+        """A value `fresh` returned was served."""
+        self._count("hit")
 
     async def get(self, key: K, load: Load[V], deadline: Deadline) -> Served[V]:
         """The value for `key`: cached, loaded by `deadline`, or stale if the load fails."""

@@ -128,8 +128,10 @@ class Loader(DataLoader[K, V]):
 @dataclass(frozen=True)
 class Loaders:
     promotion: Loader[PromotionKey, records.Promotion]
-    # The promotion if the cache holds it fresh, without a trip through the loader.
+    # The promotion if the cache holds it fresh, without a trip through the loader;
+    # a look only, until `cached_promotion_served` counts and explains it.
     cached_promotion: Callable[[PromotionKey], records.Promotion | None]
+    cached_promotion_served: Callable[[PromotionKey], None]
     promotion_page: Loader[PromotionPageQuery, records.PromotionPage]
     customer_promotions: Loader[CustomerPromotionsQuery, records.CustomerPage]
 
@@ -179,10 +181,11 @@ def build_loaders(
 
     def cached_promotion(key: PromotionKey) -> records.Promotion | None:
         program_id, promotion_id = key
-        found = caches.promotions.fresh((scope, program_id, promotion_id))
-        if found is not None:
-            promotion_served(program_id, promotion_id, "hit")
-        return found
+        return caches.promotions.fresh((scope, program_id, promotion_id))
+
+    def cached_promotion_served(key: PromotionKey) -> None:
+        caches.promotions.count_hit()
+        promotion_served(*key, "hit")
 
     async def promotion_page(query: PromotionPageQuery) -> records.PromotionPage:
         async def load(by: Deadline, in_background: bool) -> records.PromotionPage:
@@ -205,6 +208,7 @@ def build_loaders(
     return Loaders(
         promotion=Loader(promotion, limit=settings.promotion_fanout),
         cached_promotion=cached_promotion,
+        cached_promotion_served=cached_promotion_served,
         promotion_page=Loader(promotion_page, limit=settings.promotion_fanout),
         customer_promotions=Loader(customer_promotions, limit=settings.promotion_fanout),
     )

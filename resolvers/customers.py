@@ -90,3 +90,9 @@ def cached_promotion_details(
     context: RequestContext, promotion: records.CustomerPromotion
 ) -> records.Promotion | None:
     return context.loaders.cached_promotion((promotion.program_id, promotion.promotion_id))
+
+
+def cached_promotion_details_served(
+    context: RequestContext, promotion: records.CustomerPromotion
+) -> None:
+    context.loaders.cached_promotion_served((promotion.program_id, promotion.promotion_id))

@@ -26,8 +26,8 @@ from gateway.pagination import Window, encode_cursor
 from gateway.upstream import records
 from gateway.upstream.queries import CustomerIdentity, CustomerPromotionsQuery
 from schema.arguments import ABSENT, given
+from schema.at_hand import at_hand
 from schema.enums import CustomerPromotionStatus, PromotionSourceType, PromotionType
-from schema.execution import at_hand
 from schema.pagination import PageInfo
 from schema.promotion import Info, Promotion, PromotionLimits, Restriction, served
 from schema.scalars import Json
@@ -75,8 +75,12 @@ class Timeline:
 def promotion_at_hand(
     promotion: records.CustomerPromotion, context: RequestContext
 ) -> records.Promotion | None:
-    """The promotion's details when the cache holds them fresh (counted as a hit)."""
+    """The promotion's details when the cache holds them fresh (a look: nothing counted)."""
     return resolvers.customers.cached_promotion_details(context, promotion)
+
+
+def promotion_served(promotion: records.CustomerPromotion, context: RequestContext) -> None:
+    resolvers.customers.cached_promotion_details_served(context, promotion)
 
 
 def customer_promotion_details(
@@ -86,6 +90,7 @@ def customer_promotion_details(
     graphql-core awaits like an async resolver's result."""
     cached = promotion_at_hand(promotion, info.context)
     if cached is not None:
+        promotion_served(promotion, info.context)
         return as_view(cached, Promotion)
     return cast(Promotion | None, _load_promotion_details(promotion, info))
 
@@ -126,7 +131,7 @@ class CustomerPromotion:
     timelines: list[Timeline] = field(description="upstream: customerPromotionTimelines")
     promotion: Promotion | None = field(
         resolver=customer_promotion_details,
-        metadata=at_hand(promotion_at_hand),
+        metadata=at_hand(promotion_at_hand, promotion_served),
         description="The full promotion (rulesets and all), loaded by id through the "
         "batched,\nper-request-deduplicated and cross-request-cached loader.\nNull, with "
         "an error, when that load fails; the rest of the customer stays.",

@@ -25,12 +25,10 @@ fields only read attributes of the strawberry objects built from records.
 On top of that, `CompletedSubtrees` keeps the completed answers of *snapshot
 types* (a cached promotion) across requests.
 
-A field with a resolver may also declare its value *at hand*
-(`strawberry.field(metadata=at_hand(lookup))`): `lookup(parent, context)` returns
-what the resolver would return when that is known without waiting (a fresh cache
-hit), with the same side effects, and None otherwise. graphql-core then skips the
-resolver's machinery (resolve info, strawberry's wrappers) for that field, and a
-kept answer for the value is served as it is.
+A field with a resolver may also declare its value *at hand* (`schema/at_hand.py`):
+when it is, graphql-core's resolver machinery (resolve info, strawberry's
+wrappers) is skipped for that field, and a kept answer for the value is served
+as it is; compiled code serves such fields itself when their answer is kept.
 """
 
 from __future__ import annotations
@@ -52,23 +50,13 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.field import StrawberryField
 
+from schema.at_hand import AtHand, declared
 from schema.compiler import Complete, compile_field, compile_object
 
 T = TypeVar("T")
 # A snapshot type's source object -> the record its answer is a function of.
 RecordOf = Callable[[Any], object]
-# (parent, request context) -> the field's value when it is at hand, else None.
-AtHand = Callable[[Any, Any], object]
-
-_AT_HAND = "schema.execution.at_hand"
-
-
-def at_hand(lookup: AtHand) -> dict[str, AtHand]:
-    """A field's metadata declaring how its value may be at hand (see the module)."""
-    return {_AT_HAND: lookup}
 
 
 # The fields of one selection, each with its compiled function if it is plain.
@@ -185,7 +173,7 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
         self._completions: dict[tuple[str, int], tuple[FieldDetailsList, Complete | None]] = {}
         self._plans: dict[tuple[str, int], tuple[GroupedFieldSet, FieldsPlan | None]] = {}
         self._snapshot_selections: dict[int, tuple[FieldDetailsList, tuple[int, ...] | None]] = {}
-        self._lookups: dict[tuple[str, int], tuple[FieldDetailsList, AtHand | None]] = {}
+        self._declarations: dict[tuple[str, int], tuple[FieldDetailsList, AtHand | None]] = {}
         # Field-level middleware (extensions with a resolve hook) must see every field.
         middleware = self.middleware_manager
         self._enabled = middleware is None or not middleware.middlewares
@@ -274,12 +262,13 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """A field whose value is at hand is completed without calling its resolver;
         graphql-core executes every other field."""
-        lookup = self._lookup(parent_type, field_details_list)
-        value = None if lookup is None else lookup(source, self.context_value)
+        declaration = self._at_hand(parent_type, field_details_list)
+        value = None if declaration is None else declaration.look(source, self.context_value)
         if value is None:
             return super().execute_field(
                 parent_type, source, field_details_list, path, position_context
             )
+        declaration.served(source, self.context_value)  # type: ignore[union-attr]
         field_def = parent_type.fields[field_details_list[0].node.name.value]
         return_type = field_def.type
         snapshot = self.completed.snapshots.get(return_type.name)
@@ -311,23 +300,20 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
 
         return await_completed()
 
-    def _lookup(
+    def _at_hand(
         self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList
     ) -> AtHand | None:
-        """The field's at-hand lookup, if it declares one and takes no arguments."""
+        """How the field's value may be at hand, if it declares that."""
         if not self._enabled:
             return None
         key = (parent_type.name, id(field_details_list))
-        found = self._lookups.get(key)
+        found = self._declarations.get(key)
         if found is None:
-            lookup = None
             node = field_details_list[0].node
             field = parent_type.fields.get(node.name.value)
-            definition = field and field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            if isinstance(definition, StrawberryField) and not node.arguments and not field.args:
-                lookup = definition.metadata.get(_AT_HAND)
-            found = (field_details_list, lookup)
-            self._lookups[key] = found
+            declaration = None if field is None or node.arguments else declared(field)
+            found = (field_details_list, declaration)
+            self._declarations[key] = found
         return found[1]
 
     def execute_fields(

@@ -286,6 +286,8 @@ async def test_a_fresh_value_is_there_without_waiting() -> None:
     assert cache.fresh("k") is None  # nothing yet: `get` loads it
     await cache.get("k", load, soon())
     assert cache.fresh("k") == 7
+    assert events == ["miss"]  # a look is not a hit until the value is served
+    cache.count_hit()
     assert events == ["miss", "hit"]
     clock.now += 51
     # Due for a refresh: `get` must see this lookup to start one.

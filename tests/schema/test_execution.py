@@ -13,7 +13,8 @@ from graphql import execute, execute_sync, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.execution import CompiledSelections, CompletedSubtrees, at_hand, compiled_execution
+from schema.at_hand import at_hand
+from schema.execution import CompiledSelections, CompletedSubtrees, compiled_execution
 
 
 @strawberry.enum
@@ -338,10 +339,18 @@ def card_at_hand(hand: Hand, context: dict[str, Any]) -> Card | None:
     return card
 
 
+def card_served(hand: Hand, context: dict[str, Any]) -> None:
+    context["served"].append(hand.key)
+
+
 def hand_card(hand: strawberry.Parent[Hand], info: strawberry.Info) -> Card | None:
-    """What the lookup finds, or else a card made the slow way."""
+    """The card at hand (served), or else one made the slow way."""
     info.context["resolved"].append(hand.key)
-    return card_at_hand(hand, info.context) or Card(title=hand.key, record=Snapshot(hand.key))
+    card = card_at_hand(hand, info.context)
+    if card is None:
+        return Card(title=hand.key, record=Snapshot(hand.key))
+    card_served(hand, info.context)
+    return card
 
 
 def hand_named(hand: strawberry.Parent[Hand], suffix: str) -> str:
@@ -351,9 +360,13 @@ def hand_named(hand: strawberry.Parent[Hand], suffix: str) -> str:
 @strawberry.type
 class Hand:
     key: str
-    card: Card | None = strawberry.field(resolver=hand_card, metadata=at_hand(card_at_hand))
+    card: Card | None = strawberry.field(
+        resolver=hand_card, metadata=at_hand(card_at_hand, card_served)
+    )
     # Declared at hand, but its value depends on its argument: never looked up.
-    named: str = strawberry.field(resolver=hand_named, metadata=at_hand(lambda *_: "at hand"))
+    named: str = strawberry.field(
+        resolver=hand_named, metadata=at_hand(lambda *_: "at hand", card_served)
+    )
 
 
 AT_HAND = {"a": Card(title="a", record=RECORDS[0])}
@@ -377,7 +390,7 @@ def hand_schemas(**options: Any) -> tuple[strawberry.Schema, strawberry.Schema, 
 
 
 def hand_context(cards: dict[str, Card] = AT_HAND) -> dict[str, Any]:
-    return {"shouted": [], "resolved": [], "at_hand": cards}
+    return {"shouted": [], "resolved": [], "served": [], "at_hand": cards}
 
 
 def test_a_value_at_hand_is_completed_without_calling_its_resolver() -> None:
@@ -395,6 +408,7 @@ def test_a_value_at_hand_is_completed_without_calling_its_resolver() -> None:
     }
     assert slow["resolved"] == ["a", "z"]
     assert quick["resolved"] == ["z"]  # "a" was at hand
+    assert slow["served"] == quick["served"] == ["a"]
 
 
 def test_a_kept_answer_is_served_for_a_value_at_hand() -> None:
@@ -410,6 +424,7 @@ def test_a_kept_answer_is_served_for_a_value_at_hand() -> None:
     # made anew by its resolver each time, so its answer is never found again.)
     assert context["resolved"] == ["z"]
     assert context["shouted"] == ["z"]
+    assert context["served"] == ["a"]
     assert len(subtrees) == 3
 
 
@@ -447,8 +462,10 @@ def test_a_null_inside_a_value_at_hand_nulls_that_field_as_graphql_core_does() -
 
 def test_a_field_with_arguments_is_never_looked_up() -> None:
     _, fast, _ = hand_schemas()
-    result = fast.execute_sync('{ hands { named(suffix: "!") } }', context_value=hand_context())
+    context = hand_context()
+    result = fast.execute_sync('{ hands { named(suffix: "!") } }', context_value=context)
     assert result.data == {"hands": [{"named": "a!"}, {"named": "z!"}]}
+    assert context["served"] == []
 
 
 async def test_a_value_at_hand_may_complete_asynchronously() -> None:
