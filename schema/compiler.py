@@ -13,6 +13,12 @@ on a null in a non-null field, a value a scalar cannot serialize, a list that is
 not a list. The caller then lets graphql-core complete that value the usual way,
 so errors carry its messages and paths.
 
+One kind of field with a resolver is compiled too: a field whose value may be at
+hand (`schema/at_hand.py`) and whose type's answers are kept (`CompletedSubtrees`),
+such as a customer's promotion. The code looks for the value and serves its kept
+answer, or gives up. What serving entails (counting a cache hit) runs only when
+the whole function returns, so a give-up never counts anything twice.
+
 Only names from the schema reach the source text (checked to be identifiers);
 everything else (attribute readers, serializers, enum tables) is handed to the
 code as a constant, never written into it. `source_of(function)` shows the text.
@@ -25,7 +31,7 @@ import math
 from collections.abc import Callable, Sequence
 from enum import Enum
 from itertools import count
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from weakref import WeakKeyDictionary
 
 from graphql import (
@@ -53,7 +59,10 @@ from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
-Complete = Callable[[Any], Any]
+from schema.at_hand import declared
+
+# (source object, request context) -> the response value.
+Complete = Callable[[Any, Any], Any]
 
 # Leaf values the built-in scalars return unchanged, as a condition on `{v}`:
 # graphql-core's serializers return the same after several isinstance checks.
@@ -73,34 +82,42 @@ class GiveUp(Exception):
     """The compiled function met something only graphql-core reports properly."""
 
 
+class KeptAnswers(Protocol):
+    """Completed answers of snapshot types (`CompletedSubtrees`)."""
+
+    snapshots: dict[str, Callable[[Any], object]]
+
+    def get(self, selection: tuple[int, ...], record: object) -> dict[str, Any] | None: ...
+
+
 def compile_object(
     object_type: GraphQLObjectType,
     nodes: Sequence[FieldNode],
     fragments: dict[str, FragmentDefinitionNode],
+    kept: KeptAnswers | None = None,
 ) -> Complete | None:
     """A function completing `object_type` for the selections of `nodes`, or None
     when the subtree is not plain."""
-    code = _Code(object_type.name)
+    code = _Code(object_type.name, kept)
     answer = code.value()
     if not code.object(object_type, nodes, fragments, "source", answer):
         return None
-    code.line(f"return {answer}")
-    return code.function()
+    return code.function(answer)
 
 
 def compile_field(
     parent_type: GraphQLObjectType,
     nodes: Sequence[FieldNode],
     fragments: dict[str, FragmentDefinitionNode],
+    kept: KeptAnswers | None = None,
 ) -> Complete | None:
     """A function reading and completing the field `nodes` select on `parent_type`
     from the parent object, or None when the field is not plain."""
-    code = _Code(f"{parent_type.name}.{nodes[0].name.value}")
+    code = _Code(f"{parent_type.name}.{nodes[0].name.value}", kept)
     answer = code.value()
     if not code.field(parent_type, nodes, fragments, "source", answer):
         return None
-    code.line(f"return {answer}")
-    return code.function()
+    return code.function(answer)
 
 
 def source_of(function: Complete) -> str:
@@ -111,8 +128,10 @@ def source_of(function: Complete) -> str:
 class _Code:
     """The text of one function being generated, and the constants it uses."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, kept: KeptAnswers | None) -> None:
         self.title = title
+        self.kept = kept
+        self.served = False  # whether any value at hand is served
         self.lines: list[str] = []
         self.indent = 1
         self.constants: dict[str, object] = {
@@ -133,8 +152,15 @@ class _Code:
     def line(self, text: str) -> None:
         self.lines.append("    " * self.indent + text)
 
-    def function(self) -> Complete:
-        text = "\n".join(["def complete(source):", *self.lines]) + "\n"
+    def function(self, answer: str) -> Complete:
+        """The function returning `answer`; values at hand it served are reported
+        served only then, when nothing gave up."""
+        head = ["def complete(source, context):"]
+        tail = [f"    return {answer}"]
+        if self.served:
+            head.append("    served = []")
+            tail.insert(0, "    for note, parent in served: note(parent, context)")
+        text = "\n".join([*head, *self.lines, *tail]) + "\n"
         namespace = dict(self.constants)
         # The text holds schema names only (see the module's docstring).
         exec(compile(text, f"<compiled {self.title}>", "exec"), namespace)
@@ -191,7 +217,7 @@ class _Code:
             return False
         read = self._read(field, source)
         if read is None:
-            return False
+            return self._kept_at_hand(field, nodes, fragments, source, out)
         self.line(f"{out} = {read}")
         return self.complete(field.type, nodes, fragments, out, out)
 
@@ -210,6 +236,38 @@ class _Code:
         if definition.default_resolver is getattr and _is_name(attribute):
             return f"{source}.{attribute}"
         return f"{self.constant(resolve)}({source}, None)"
+
+    def _kept_at_hand(
+        self,
+        field: GraphQLField,
+        nodes: Sequence[FieldNode],
+        fragments: dict[str, FragmentDefinitionNode],
+        source: str,
+        out: str,
+    ) -> bool:
+        """Code serving the kept answer of a field whose value is at hand
+        (`schema/at_hand.py`) and of a snapshot type; any other field with a
+        resolver is not plain. The code gives up when the value is not at hand or
+        its answer is not kept (never, for a selection using variables): graphql-core
+        then executes the field."""
+        declaration = declared(field)
+        type_ = field.type.of_type if is_non_null_type(field.type) else field.type
+        if declaration is None or self.kept is None or not is_object_type(type_):
+            return False
+        record_of = self.kept.snapshots.get(type_.name)
+        if record_of is None:
+            return False
+        look, served = self.constant(declaration.look), self.constant(declaration.served)
+        kept, of = self.constant(self.kept.get), self.constant(record_of)
+        selection = self.constant(tuple(map(id, nodes)))
+        value = self.value()
+        self.line(f"{value} = {look}({source}, context)")
+        self.line(f"if {value} is None: raise GiveUp")
+        self.line(f"{out} = {kept}({selection}, {of}({value}))")
+        self.line(f"if {out} is None: raise GiveUp")
+        self.line(f"served.append(({served}, {source}))")
+        self.served = True
+        return True
 
     def complete(
         self,
@@ -295,7 +353,7 @@ def _enum_names(type_: CustomGraphQLEnumType) -> dict[Any, str]:
     return names
 
 
-def _general_leaf(coerce: Complete) -> Complete:
+def _general_leaf(coerce: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def complete_leaf(value: Any) -> Any:
         if value is None or value is Undefined:
             return None

@@ -52,7 +52,7 @@ from graphql.pyutils import AwaitableOrValue, Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.at_hand import AtHand, declared
-from schema.compiler import Complete, compile_field, compile_object
+from schema.compiler import Complete, KeptAnswers, compile_field, compile_object
 
 T = TypeVar("T")
 # A snapshot type's source object -> the record its answer is a function of.
@@ -81,21 +81,24 @@ class CompiledSelections:
         object_type: GraphQLObjectType,
         nodes: list[FieldNode],
         fragments: dict[str, FragmentDefinitionNode],
+        kept: KeptAnswers | None = None,
     ) -> Complete | None:
-        """Completes `object_type` for the selections of `nodes`; None if not plain."""
+        """Completes `object_type` for the selections of `nodes`; None if not plain.
+        (Compiled code may serve answers from `kept`: pass the same one every time.)"""
         key = (object_type.name, tuple(map(id, nodes)))
-        return self._get(key, nodes, lambda: compile_object(object_type, nodes, fragments))
+        return self._get(key, nodes, lambda: compile_object(object_type, nodes, fragments, kept))
 
     def field(
         self,
         parent_type: GraphQLObjectType,
         nodes: list[FieldNode],
         fragments: dict[str, FragmentDefinitionNode],
+        kept: KeptAnswers | None = None,
     ) -> Complete | None:
         """Reads one field of `parent_type` from the parent and completes it; None if
-        not plain."""
+        not plain. (Compiled code may serve answers from `kept`, as for `object`.)"""
         key = (f"{parent_type.name}.", tuple(map(id, nodes)))
-        return self._get(key, nodes, lambda: compile_field(parent_type, nodes, fragments))
+        return self._get(key, nodes, lambda: compile_field(parent_type, nodes, fragments, kept))
 
     def uses_variables(
         self, nodes: list[FieldNode], fragments: dict[str, FragmentDefinitionNode]
@@ -190,7 +193,7 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
         complete = self._completion(return_type, field_details_list)
         if complete is not None:
             try:
-                completed: dict[str, Any] = complete(result)
+                completed: dict[str, Any] = complete(result, self.context_value)
                 return completed
             except Exception:  # graphql-core completes it again and reports what went wrong
                 pass
@@ -336,7 +339,7 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
         for response_name, field_details_list, compiled in plan:
             if compiled is not None:
                 try:
-                    results[response_name] = compiled(source_value)
+                    results[response_name] = compiled(source_value, self.context_value)
                     continue
                 except Exception:  # graphql-core executes it again and reports the error
                     pass
@@ -369,7 +372,9 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
                 compiled = (
                     None
                     if nodes is None
-                    else self.selections.field(parent_type, nodes, self.fragment_definitions)
+                    else self.selections.field(
+                        parent_type, nodes, self.fragment_definitions, self.completed
+                    )
                 )
                 plan.append((response_name, field_details_list, compiled))
             plain = any(compiled is not None for _, _, compiled in plan)
@@ -389,7 +394,9 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
             complete = (
                 None
                 if nodes is None
-                else self.selections.object(return_type, nodes, self.fragment_definitions)
+                else self.selections.object(
+                    return_type, nodes, self.fragment_definitions, self.completed
+                )
             )
             found = (field_details_list, complete)
             self._completions[key] = found

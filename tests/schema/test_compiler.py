@@ -120,8 +120,11 @@ def test_the_generated_code_can_be_read() -> None:
     (boxes,) = document.definitions[0].selection_set.selections  # type: ignore[attr-defined]
     complete = compile_object(box, [boxes], {})
     assert complete is not None
-    assert complete(Box(label="a", count=1, size=None, weights=[])) == {"renamed": "a", "count": 1}
+    assert complete(Box(label="a", count=1, size=None, weights=[]), None) == {
+        "renamed": "a",
+        "count": 1,
+    }
     text = source_of(complete)
-    assert text.startswith("def complete(source):")
+    assert text.startswith("def complete(source, context):")
     assert "source.label" in text
     assert "'renamed':" in text

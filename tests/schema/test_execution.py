@@ -360,6 +360,7 @@ def hand_named(hand: strawberry.Parent[Hand], suffix: str) -> str:
 @strawberry.type
 class Hand:
     key: str
+    mark: str = "m"
     card: Card | None = strawberry.field(
         resolver=hand_card, metadata=at_hand(card_at_hand, card_served)
     )
@@ -372,25 +373,52 @@ class Hand:
 AT_HAND = {"a": Card(title="a", record=RECORDS[0])}
 
 
-def hand_schemas(**options: Any) -> tuple[strawberry.Schema, strawberry.Schema, CompletedSubtrees]:
-    """graphql-core alone, and with compiled code, at-hand values and kept Card answers."""
+def hand_schemas(
+    executed: list[str] | None = None, **options: Any
+) -> tuple[strawberry.Schema, strawberry.Schema, CompletedSubtrees]:
+    """graphql-core alone, and with compiled code, at-hand values and kept Card answers
+    (noting in `executed` the fields graphql-core itself executes)."""
 
     @strawberry.type
     class Query:
         @strawberry.field
-        def hands(self) -> list[Hand]:
-            return [Hand(key="a"), Hand(key="z")]
+        def hands(self, info: strawberry.Info) -> list[Hand]:
+            hands: list[Hand] = info.context["hands"]
+            return hands
 
     subtrees = CompletedSubtrees({"Card": attrgetter("record")}, 16)
     plain = strawberry.Schema(
         Query, execution_context_class=StrawberryGraphQLCoreExecutionContext, **options
     )
     execution = compiled_execution(CompiledSelections(), subtrees)
+    if executed is not None:
+        execution = counting(execution, executed)
     return plain, strawberry.Schema(Query, execution_context_class=execution, **options), subtrees
 
 
-def hand_context(cards: dict[str, Card] = AT_HAND) -> dict[str, Any]:
-    return {"shouted": [], "resolved": [], "served": [], "at_hand": cards}
+def hand_context(
+    cards: dict[str, Card] = AT_HAND, hands: list[Hand] | None = None
+) -> dict[str, Any]:
+    return {
+        "shouted": [],
+        "resolved": [],
+        "served": [],
+        "at_hand": cards,
+        "hands": [Hand(key="a"), Hand(key="z")] if hands is None else hands,
+    }
+
+
+def run_twice(schema: strawberry.Schema, query: str, **context: Any) -> tuple[Any, dict[str, Any]]:
+    """The second of two runs of one parsed document (kept answers are found by its
+    nodes), and that run's context."""
+    document = parse(query)
+    execution = schema.execution_context_class
+    execute_sync(
+        schema._schema, document, context_value=hand_context(**context), executor_class=execution
+    )
+    second = hand_context(**context)
+    result = execute_sync(schema._schema, document, context_value=second, executor_class=execution)
+    return result, second
 
 
 def test_a_value_at_hand_is_completed_without_calling_its_resolver() -> None:
@@ -411,21 +439,36 @@ def test_a_value_at_hand_is_completed_without_calling_its_resolver() -> None:
     assert slow["served"] == quick["served"] == ["a"]
 
 
-def test_a_kept_answer_is_served_for_a_value_at_hand() -> None:
-    _, fast, subtrees = hand_schemas()
-    # Kept answers are found by the selection's nodes: the gateway caches documents.
-    document = parse("{ hands { card { shout } } }")
-    execution = fast.execution_context_class
-    execute_sync(fast._schema, document, context_value=hand_context(), executor_class=execution)
-    context = hand_context()
-    again = execute_sync(fast._schema, document, context_value=context, executor_class=execution)
-    assert again.data == {"hands": [{"card": {"shout": "A"}}, {"card": {"shout": "Z"}}]}
-    # "a" came from its kept answer: neither resolved nor completed again. ("z" is
-    # made anew by its resolver each time, so its answer is never found again.)
+def test_compiled_code_serves_the_kept_answer_of_a_value_at_hand() -> None:
+    executed: list[str] = []
+    _, fast, subtrees = hand_schemas(executed)
+    again, context = run_twice(fast, "{ hands { key card { shout } } }")
+    assert again.data == {
+        "hands": [{"key": "a", "card": {"shout": "A"}}, {"key": "z", "card": {"shout": "Z"}}]
+    }
+    # "a" came from its kept answer: neither resolved nor completed again, and
+    # graphql-core executed none of its fields. ("z" is made anew by its resolver
+    # each time, so its answer is never found again.)
     assert context["resolved"] == ["z"]
     assert context["shouted"] == ["z"]
     assert context["served"] == ["a"]
+    assert executed[-3:] == ["Query.hands", "Hand.card", "Card.shout"]
     assert len(subtrees) == 3
+
+
+def test_a_value_at_hand_is_served_once_when_compiled_code_gives_up_after_it() -> None:
+    plain, fast, _ = hand_schemas()
+    # `mark` is non-null: the compiled code serves "a"'s card, then gives up on the
+    # null mark, and graphql-core does the whole Hand again.
+    hands = [Hand(key="a", mark=None)]  # type: ignore[arg-type]
+    query = "{ hands { card { shout } mark } }"
+    again, context = run_twice(fast, query, hands=hands)
+    expected = plain.execute_sync(query, context_value=hand_context(hands=hands))
+    assert again.data == expected.data
+    assert again.errors is not None
+    assert expected.errors is not None
+    assert [e.path for e in again.errors] == [e.path for e in expected.errors]
+    assert context["served"] == ["a"]
 
 
 def test_an_error_completing_a_value_at_hand_is_reported_as_graphql_core_does() -> None:
