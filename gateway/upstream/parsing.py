@@ -608,6 +608,20 @@ def _customer_promotion(item: Fields) -> records.CustomerPromotion:
     )
 
 
+def _customer_promotions(
+    customer: Fields, usual_first: bool
+) -> tuple[records.CustomerPromotion, ...]:
+    _, listed = customer.raw(("promotions",))
+    if usual_first and type(listed) is list:
+        read = [usual_shape.customer_promotion(item) for item in listed]
+        if not any(promotion is None for promotion in read):
+            return tuple(cast(list[records.CustomerPromotion], read))
+    return tuple(
+        (usual_first and usual_shape.customer_promotion(p.first)) or _customer_promotion(p)
+        for p in customer.children("promotions")
+    )
+
+
 def parse_customer_page(body: object, *, usual_first: bool = True) -> records.CustomerPage:
     """A customer lookup: the customer id, one page of promotions, warnings.
 
@@ -621,10 +635,7 @@ def parse_customer_page(body: object, *, usual_first: bool = True) -> records.Cu
     _, warnings = customer.raw(("warnings",))
     return records.CustomerPage(
         customer_id=customer.identifier("customerId"),
-        promotions=tuple(
-            (usual_first and usual_shape.customer_promotion(p.first)) or _customer_promotion(p)
-            for p in customer.children("promotions")
-        ),
+        promotions=_customer_promotions(customer, usual_first),
         total_count=page_details.integer("totalEntries") if page_details else None,
         warnings=tuple(cast(list[JSON], warnings)) if isinstance(warnings, list) else (),
     )

@@ -17,8 +17,9 @@ holds it to that.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from gateway.upstream import records
 
@@ -30,6 +31,16 @@ _RESTRICTION_KEYS = (
 )
 E = TypeVar("E", bound=enum.Enum)
 
+# Each enum's members by their exact spelling.
+_PROMOTION_TYPES = cast(
+    Mapping[object, records.PromotionType], records.PromotionType._value2member_map_
+)
+_RESTRICTION_TYPES = cast(
+    Mapping[object, records.RestrictionType], records.RestrictionType._value2member_map_
+)
+_LIMIT_SCOPES = cast(Mapping[object, records.LimitScope], records.LimitScope._value2member_map_)
+_EXPIRY_BASES = cast(Mapping[object, records.ExpiryBasis], records.ExpiryBasis._value2member_map_)
+_PERIOD_UNITS = cast(Mapping[object, records.PeriodUnit], records.PeriodUnit._value2member_map_)
 _PERIOD_BASED = records.RestrictionType.PERIOD_BASED
 _EXPIRY = records.RestrictionKind.EXPIRY
 
@@ -60,7 +71,7 @@ def _customer_promotion(item: object) -> records.CustomerPromotion:
         start_date=_moment(get("startDate")),
         end_date=_moment(get("endDate")),
         event_name=_text(get("eventName")),
-        type=_choice(records.PromotionType, get("pointsOfferType")),
+        type=_choice(_PROMOTION_TYPES, get("pointsOfferType")),
         metadata=tuple(_metadata(m) for m in _objects(get("promotionMetadata"))),
         limits=_limits(_object(get("limits"))),
         usage=_usage(_object(get("customerUsage"))),
@@ -124,23 +135,23 @@ def _restrictions(holder: dict[str, Any] | None) -> tuple[records.Restriction, .
 def _restriction(kind: records.RestrictionKind, item: dict[str, Any]) -> records.Restriction:
     get = item.get
     is_expiry = kind is _EXPIRY
-    restriction_type = None if is_expiry else _choice(records.RestrictionType, get("type"))
+    restriction_type = None if is_expiry else _choice(_RESTRICTION_TYPES, get("type"))
     limit = _number(_first(get("value"), get("maxLimit")))
     return records.Restriction(
         kind=kind,
         name=_text(_first(get("name"), get("kpi"))) or "",
         limit=None if limit == -1 else limit,
         used=_number(get("currentCustomerUsage")),
-        scope=_choice(records.LimitScope, get("limitOn")),
+        scope=_choice(_LIMIT_SCOPES, get("limitOn")),
         period=_period(item) if restriction_type is _PERIOD_BASED else None,
         restriction_type=restriction_type,
-        expiry_basis=_choice(records.ExpiryBasis, get("type")) if is_expiry else None,
+        expiry_basis=_choice(_EXPIRY_BASES, get("type")) if is_expiry else None,
     )
 
 
 def _period(item: dict[str, Any]) -> records.RestrictionPeriod | None:
     window = _text(item.get("periodType"))
-    unit = _choice(records.PeriodUnit, item.get("periodUnit"))
+    unit = _choice(_PERIOD_UNITS, item.get("periodUnit"))
     if window is None or unit is None:
         return None
     return records.RestrictionPeriod(window=window, unit=unit)
@@ -247,10 +258,11 @@ def _moment(value: object) -> datetime | None:
     raise Unusual
 
 
-def _choice(kind: type[E], value: object) -> E | None:
+def _choice(members: Mapping[object, E], value: object) -> E | None:
+    """The member spelled exactly `value` (from an enum's `_value2member_map_`)."""
     if value is None:
         return None
-    member = kind._value2member_map_.get(value)
+    member = members.get(value)
     if member is None:
         raise Unusual
-    return member  # type: ignore[return-value]
+    return member

@@ -222,3 +222,12 @@ def test_a_customer_page_is_read_the_same_on_either_path() -> None:
     assert repr(parsing.parse_customer_page(body)) == repr(
         parsing.parse_customer_page(body, usual_first=False)
     )
+
+
+def test_a_page_with_one_unusual_promotion_is_read_the_same_on_either_path() -> None:
+    body = json.loads((FIXTURES / "customer_promotion_data.json").read_text())[0]
+    body["promotions"][1]["promotionId"] = " 67247 "  # read by the tolerant reader
+    body["promotions"].append(None)  # skipped by the tolerant reader
+    page = parsing.parse_customer_page(body)
+    assert repr(page) == repr(parsing.parse_customer_page(body, usual_first=False))
+    assert [p.promotion_id for p in page.promotions] == ["67248", "67247"]
