@@ -20,7 +20,8 @@ A compiled function returns exactly what graphql-core would, or gives up: on any
 error (a null in a non-null field, a value a scalar cannot serialize, a list that
 is not a list) it raises, and graphql-core completes that value again the usual
 way, so errors carry the same messages and paths. Re-running is safe: plain
-fields only read attributes of the strawberry objects built from records.
+fields only read attributes of records (or of strawberry objects built from them),
+and compiled code only looks for values at hand until it has returned.
 
 On top of that, `CompletedSubtrees` keeps the completed answers of *snapshot
 types* (a cached promotion) across requests.
@@ -44,7 +45,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLResolveInfo,
     Visitor,
-    is_object_type,
     visit,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
@@ -263,24 +263,32 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         position_context: Any,
     ) -> Any:
-        """A field whose value is at hand is completed without calling its resolver;
-        graphql-core executes every other field."""
+        """A field whose value is at hand is completed without calling its resolver
+        (a kept answer is found on the way, in `complete_object_value`); graphql-core
+        executes every other field."""
         declaration = self._at_hand(parent_type, field_details_list)
-        value = None if declaration is None else declaration.look(source, self.context_value)
-        if value is None:
-            return super().execute_field(
-                parent_type, source, field_details_list, path, position_context
-            )
-        declaration.served(source, self.context_value)  # type: ignore[union-attr]
+        if declaration is not None:
+            value = declaration.look(source, self.context_value)
+            if value is not None:
+                declaration.served(source, self.context_value)
+                return self._complete_resolved(
+                    parent_type, field_details_list, path, value, position_context
+                )
+        return super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )
+
+    def _complete_resolved(
+        self,
+        parent_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: object,
+        position_context: Any,
+    ) -> Any:
+        """What graphql-core's execute_field does once the resolver has returned `value`."""
         field_def = parent_type.fields[field_details_list[0].node.name.value]
         return_type = field_def.type
-        snapshot = self.completed.snapshots.get(return_type.name)
-        if snapshot is not None and is_object_type(return_type):
-            selection = self._snapshot_selection(field_details_list)
-            kept = None if selection is None else self.completed.get(selection, snapshot(value))
-            if kept is not None:
-                return kept
-        # What graphql-core's execute_field does once its resolver has returned.
         info = self.build_resolve_info(
             field_def, [d.node for d in field_details_list], parent_type, path
         )
