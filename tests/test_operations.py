@@ -322,3 +322,33 @@ async def test_metrics_add_up_across_two_workers(sandbox: SandboxAdmin, tmp_path
     hits = value(found, "cache_events_total", cache="promotions", event="hit")
     assert (misses, hits) == (sandbox.calls("promotion"), 20 - sandbox.calls("promotion"))
     assert misses == 2
+
+
+async def test_kept_promotion_answers_are_counted_and_explained_once_each(
+    sandbox: SandboxAdmin,
+) -> None:
+    body = {"query": EXAMPLE_QUERY, "variables": EXAMPLE_VARIABLES}
+    headers = {"Authorization": DEMO_AUTHORIZATION}
+    async with gateway_for(settings_for(sandbox.url)) as gateway:
+        # The first lookup loads the promotions, and their answers are kept; the
+        # later ones find them fresh and serve the kept answers (compiled code).
+        answers = [
+            (await gateway.http.post("/graphql", json=body, headers=headers)).json()
+            for _ in range(3)
+        ]
+        _, before = await scrape(gateway)
+        explained = await gateway.http.post(
+            "/graphql", json=body, headers={**headers, "X-Gateway-Explain": "1"}
+        )
+        _, after = await scrape(gateway)
+    answer = explained.json()
+    nodes = answer["data"]["customer"]["promotions"]["nodes"]
+    assert len(nodes) > 1
+    assert all(a["data"] == answer["data"] for a in answers)
+    hits = [c for c in answer["extensions"]["explain"]["calls"] if c["cache"] == "hit"]
+    assert len(hits) == len(nodes)  # one per promotion, none counted twice
+    assert len({h["params"]["promotionId"] for h in hits}) == len(nodes)
+    counted = value(after, "cache_events_total", cache="promotions", event="hit")
+    assert counted - value(before, "cache_events_total", cache="promotions", event="hit") == len(
+        nodes
+    )
