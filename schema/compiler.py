@@ -82,6 +82,13 @@ class GiveUp(Exception):
     """The compiled function met something only graphql-core reports properly."""
 
 
+def selection_of(nodes: Sequence[FieldNode]) -> tuple[int, ...]:
+    """A selection's identity across requests: its field nodes' ids (documents are
+    cached, so the same text gives the same nodes). Compiled code and the executor
+    find kept answers by it."""
+    return tuple(map(id, nodes))
+
+
 class KeptAnswers(Protocol):
     """Completed answers of snapshot types (`CompletedSubtrees`)."""
 
@@ -259,7 +266,7 @@ class _Code:
             return False
         look, served = self.constant(declaration.look), self.constant(declaration.served)
         kept, of = self.constant(self.kept.get), self.constant(record_of)
-        selection = self.constant(tuple(map(id, nodes)))
+        selection = self.constant(selection_of(nodes))
         value = self.value()
         self.line(f"{value} = {look}({source}, context)")
         self.line(f"if {value} is None: raise GiveUp")

@@ -34,7 +34,7 @@ as it is; compiled code serves such fields itself when their answer is kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from typing import Any, TypeVar, cast
 
 from cachetools import LRUCache
@@ -52,9 +52,10 @@ from graphql.pyutils import AwaitableOrValue, Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.at_hand import AtHand, declared
-from schema.compiler import Complete, KeptAnswers, compile_field, compile_object
+from schema.compiler import Complete, KeptAnswers, compile_field, compile_object, selection_of
 
 T = TypeVar("T")
+K = TypeVar("K")
 # A snapshot type's source object -> the record its answer is a function of.
 RecordOf = Callable[[Any], object]
 
@@ -73,7 +74,7 @@ class CompiledSelections:
 
     def __init__(self, max_entries: int = MAX_COMPILED_SELECTIONS) -> None:
         # The nodes are held with the function so that their ids stay theirs.
-        self._entries: LRUCache[tuple[str, tuple[int, ...]], tuple[list[FieldNode], Any]]
+        self._entries: LRUCache[tuple[str, tuple[int, ...]], tuple[object, Any]]
         self._entries = LRUCache(max_entries)
 
     def object(
@@ -85,8 +86,11 @@ class CompiledSelections:
     ) -> Complete | None:
         """Completes `object_type` for the selections of `nodes`; None if not plain.
         (Compiled code may serve answers from `kept`: pass the same one every time.)"""
-        key = (object_type.name, tuple(map(id, nodes)))
-        return self._get(key, nodes, lambda: compile_object(object_type, nodes, fragments, kept))
+        key = (object_type.name, selection_of(nodes))
+        compiled = _remembered(
+            self._entries, key, nodes, lambda: compile_object(object_type, nodes, fragments, kept)
+        )
+        return cast(Complete | None, compiled)
 
     def field(
         self,
@@ -97,24 +101,19 @@ class CompiledSelections:
     ) -> Complete | None:
         """Reads one field of `parent_type` from the parent and completes it; None if
         not plain. (Compiled code may serve answers from `kept`, as for `object`.)"""
-        key = (f"{parent_type.name}.", tuple(map(id, nodes)))
-        return self._get(key, nodes, lambda: compile_field(parent_type, nodes, fragments, kept))
+        key = (f"{parent_type.name}.", selection_of(nodes))
+        compiled = _remembered(
+            self._entries, key, nodes, lambda: compile_field(parent_type, nodes, fragments, kept)
+        )
+        return cast(Complete | None, compiled)
 
     def uses_variables(
         self, nodes: list[FieldNode], fragments: dict[str, FragmentDefinitionNode]
     ) -> bool:
         """Whether any variable appears in the selections of `nodes`, fragments included."""
-        key = ("$", tuple(map(id, nodes)))
-        return self._get(key, nodes, lambda: _uses_variables(nodes, fragments))
-
-    def _get(
-        self, key: tuple[str, tuple[int, ...]], nodes: list[FieldNode], build: Callable[[], T]
-    ) -> T:
-        found = self._entries.get(key)
-        if found is None:
-            found = (nodes, build())
-            self._entries[key] = found
-        return cast(T, found[1])
+        key = ("$", selection_of(nodes))
+        found = _remembered(self._entries, key, nodes, lambda: _uses_variables(nodes, fragments))
+        return cast(bool, found)
 
 
 class CompletedSubtrees:
@@ -173,10 +172,10 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Per request, by the identity of graphql-core's memoised field lists.
-        self._completions: dict[tuple[str, int], tuple[FieldDetailsList, Complete | None]] = {}
-        self._plans: dict[tuple[str, int], tuple[GroupedFieldSet, FieldsPlan | None]] = {}
-        self._snapshot_selections: dict[int, tuple[FieldDetailsList, tuple[int, ...] | None]] = {}
-        self._declarations: dict[tuple[str, int], tuple[FieldDetailsList, AtHand | None]] = {}
+        self._completions: dict[tuple[str, int], tuple[object, Complete | None]] = {}
+        self._plans: dict[tuple[str, int], tuple[object, FieldsPlan | None]] = {}
+        self._snapshot_selections: dict[int, tuple[object, tuple[int, ...] | None]] = {}
+        self._declarations: dict[tuple[str, int], tuple[object, AtHand | None]] = {}
         # Field-level middleware (extensions with a resolve hook) must see every field.
         middleware = self.middleware_manager
         self._enabled = middleware is None or not middleware.middlewares
@@ -243,17 +242,15 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
     def _snapshot_selection(self, field_details_list: FieldDetailsList) -> tuple[int, ...] | None:
         """The selection's identity across requests (its nodes come from a cached
         document), or None if its answer may depend on variables or on defer."""
-        found = self._snapshot_selections.get(id(field_details_list))
-        if found is None:
+
+        def build() -> tuple[int, ...] | None:
             nodes = _static_nodes(field_details_list)
-            selection = None
-            if nodes is not None and not self.selections.uses_variables(
-                nodes, self.fragment_definitions
-            ):
-                selection = tuple(map(id, nodes))
-            found = (field_details_list, selection)
-            self._snapshot_selections[id(field_details_list)] = found
-        return found[1]
+            if nodes is None or self.selections.uses_variables(nodes, self.fragment_definitions):
+                return None
+            return selection_of(nodes)
+
+        key = id(field_details_list)
+        return _remembered(self._snapshot_selections, key, field_details_list, build)
 
     def execute_field(
         self,
@@ -317,15 +314,14 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
         """How the field's value may be at hand, if it declares that."""
         if not self._enabled:
             return None
-        key = (parent_type.name, id(field_details_list))
-        found = self._declarations.get(key)
-        if found is None:
+
+        def build() -> AtHand | None:
             node = field_details_list[0].node
             field = parent_type.fields.get(node.name.value)
-            declaration = None if field is None or node.arguments else declared(field)
-            found = (field_details_list, declaration)
-            self._declarations[key] = found
-        return found[1]
+            return None if field is None or node.arguments else declared(field)
+
+        key = (parent_type.name, id(field_details_list))
+        return _remembered(self._declarations, key, field_details_list, build)
 
     def execute_fields(
         self,
@@ -371,9 +367,8 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
         none is plain (graphql-core's own loop is then as fast)."""
         if not self._enabled:
             return None
-        key = (parent_type.name, id(grouped_field_set))
-        found = self._plans.get(key)
-        if found is None:
+
+        def build() -> FieldsPlan | None:
             plan: FieldsPlan = []
             for response_name, field_details_list in grouped_field_set.items():
                 nodes = _static_nodes(field_details_list)
@@ -385,30 +380,40 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
                     )
                 )
                 plan.append((response_name, field_details_list, compiled))
-            plain = any(compiled is not None for _, _, compiled in plan)
-            found = (grouped_field_set, plan if plain else None)
-            self._plans[key] = found
-        return found[1]
+            return plan if any(compiled for _, _, compiled in plan) else None
+
+        key = (parent_type.name, id(grouped_field_set))
+        return _remembered(self._plans, key, grouped_field_set, build)
 
     def _completion(
         self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
     ) -> Complete | None:
         if not self._enabled:
             return None
-        key = (return_type.name, id(field_details_list))
-        found = self._completions.get(key)
-        if found is None:
+
+        def build() -> Complete | None:
             nodes = _static_nodes(field_details_list)
-            complete = (
-                None
-                if nodes is None
-                else self.selections.object(
-                    return_type, nodes, self.fragment_definitions, self.completed
-                )
+            if nodes is None:
+                return None
+            return self.selections.object(
+                return_type, nodes, self.fragment_definitions, self.completed
             )
-            found = (field_details_list, complete)
-            self._completions[key] = found
-        return found[1]
+
+        key = (return_type.name, id(field_details_list))
+        return _remembered(self._completions, key, field_details_list, build)
+
+
+def _remembered(
+    table: MutableMapping[K, tuple[object, T]], key: K, holder: object, build: Callable[[], T]
+) -> T:
+    """`build()` once per `key` while `table` keeps it. Keys hold ids (of field nodes,
+    of graphql-core's memoised field lists): `holder`, the object whose id it is, is
+    kept with the value, so that the id cannot pass to another object meanwhile."""
+    found = table.get(key)
+    if found is None:
+        found = (holder, build())
+        table[key] = found
+    return found[1]
 
 
 def _uses_variables(
