@@ -66,13 +66,8 @@ class Upstream:
         )
         # Limits belong to the transport: httpx ignores `limits=` when given one.
         transport = transport or AiohttpTransport(limits)
-        async with httpx.AsyncClient(
-            base_url=settings.upstream_url or "",
-            transport=transport,
-            timeout=settings.upstream_timeout_s,
-            follow_redirects=False,
-        ) as http:
-            self._client = UpstreamClient(http, settings, self.metrics, self.tracing)
+        async with transport:
+            self._client = UpstreamClient(transport, settings, self.metrics, self.tracing)
             try:
                 yield
             finally:

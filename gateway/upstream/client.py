@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -58,6 +58,13 @@ _MESSAGES: dict[type[errors.GatewayError], str] = {
     errors.RateLimited: "The upstream's rate limit was reached; retry later.",
     errors.UpstreamUnavailable: "The upstream is unavailable.",
     errors.UpstreamBadResponse: "The upstream sent a response the gateway cannot read.",
+}
+
+# Sent with every call (httpx.AsyncClient's defaults, under the gateway's name).
+_HEADERS = {
+    "Accept": "application/json",
+    "Accept-Encoding": "gzip, deflate",
+    "User-Agent": "promotions-gateway",
 }
 
 _NOT_FOUND_BY_ENDPOINT: dict[Endpoint, type[errors.GatewayError]] = {
@@ -139,23 +146,32 @@ def customer_promotions_params(query: CustomerPromotionsQuery) -> dict[str, str]
 
 
 class UpstreamClient:
-    """Typed calls to the three endpoints over one shared httpx client.
+    """Typed calls to the three endpoints, sent through one shared httpx transport.
 
     Every call ends by its caller's deadline. On the way out it passes the
     endpoint's circuit breaker, the credential's rate limit and the bound on
     calls in flight; failures that may pass (connection errors, 502, 503, 504,
     429) are retried with backoff, within the deadline and the retry budget.
     Each call is reported to its caller (explain mode, logs) and to the metrics.
+
+    Requests go to the transport itself, not through an `httpx.AsyncClient`: a
+    client keeps the cookies any response sets and sends them with every later
+    request, whatever its credential; it also spends a third of an upstream
+    call's CPU merging URLs, headers and cookies.
     """
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        transport: httpx.AsyncBaseTransport,
         settings: Settings,
         metrics: Metrics | None = None,
         tracing: Tracing | None = None,
     ) -> None:
-        self._http = http
+        if settings.upstream_url is None:
+            raise ValueError("the upstream client needs settings.upstream_url")
+        self._transport = transport
+        self._base_url = settings.upstream_url.rstrip("/")
+        self._timeout = httpx.Timeout(settings.upstream_timeout_s).as_dict()
         self._settings = settings
         self._metrics = metrics
         self._tracing = tracing or Tracing()
@@ -302,9 +318,12 @@ class UpstreamClient:
     async def _exchange(self, outgoing: _Outgoing) -> _Response:
         """One HTTP exchange, the body read in full (and capped) by the deadline."""
         endpoint, credential, call = outgoing.endpoint, outgoing.credential, outgoing.call
-        headers = {"Accept": "application/json", **outgoing.headers}
+        headers = {**_HEADERS, **outgoing.headers}
         if credential.authorization is not None:
             headers["Authorization"] = credential.authorization
+        url = self._base_url + outgoing.path
+        if outgoing.params:
+            url += "?" + urlencode(outgoing.params)  # as httpx.QueryParams spells them
         timeout_s = min(self._settings.upstream_timeout_s, outgoing.deadline.remaining())
         started = time.perf_counter()
         metrics = self._metrics
@@ -314,10 +333,10 @@ class UpstreamClient:
             # httpx's timeouts are per phase: a slow-drip body outlives them. One
             # deadline covers the wait for a connection, the headers and the whole body.
             async with asyncio.timeout(timeout_s):
-                request = self._http.build_request(
-                    "GET", outgoing.path, params=outgoing.params, headers=headers
+                request = httpx.Request(
+                    "GET", url, headers=headers, extensions={"timeout": self._timeout}
                 )
-                response = await self._http.send(request, stream=True)
+                response = await self._transport.handle_async_request(request)
                 call.status = response.status_code
                 try:
                     content = await _read_capped(response, self._settings.upstream_max_body_bytes)

@@ -20,10 +20,7 @@ def promotion(request: httpx.Request) -> httpx.Response:
 
 
 async def test_the_real_upstream_calls_are_held_to_the_budget() -> None:
-    http = httpx.AsyncClient(
-        base_url="http://upstream.test", transport=httpx.MockTransport(promotion)
-    )
-    client = UpstreamClient(http, SETTINGS)
+    client = UpstreamClient(httpx.MockTransport(promotion), SETTINGS)
     credential = Credential.from_header("Basic x", secret=b"k")
     calls = CallBudget(2)
     loaders = build_loaders(
@@ -45,10 +42,7 @@ async def test_the_real_upstream_calls_are_held_to_the_budget() -> None:
 
 
 async def test_cache_hits_cost_nothing() -> None:
-    http = httpx.AsyncClient(
-        base_url="http://upstream.test", transport=httpx.MockTransport(promotion)
-    )
-    client = UpstreamClient(http, SETTINGS)
+    client = UpstreamClient(httpx.MockTransport(promotion), SETTINGS)
     credential = Credential.from_header("Basic x", secret=b"k")
     caches = UpstreamCaches(SETTINGS)
 

@@ -29,8 +29,7 @@ def soon() -> Caller:
 
 
 def client_for(handler: httpx.MockTransport, **changes: Any) -> UpstreamClient:
-    http = httpx.AsyncClient(base_url="http://upstream.test", transport=handler)
-    return UpstreamClient(http, SETTINGS.replace(**changes))
+    return UpstreamClient(handler, SETTINGS.replace(**changes))
 
 
 def answering(status: int, body: object, headers: dict[str, str] | None = None) -> UpstreamClient:
@@ -77,6 +76,45 @@ def test_customer_parameters_use_the_vendor_spellings() -> None:
         "programs": "469,973",
         "fetchAllUsage": "true",
     }
+
+
+async def test_query_parameters_and_the_base_path_are_kept() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"customerId": 1, "promotions": []})
+
+    client = client_for(httpx.MockTransport(handler), upstream_url="http://upstream.test/loyalty")
+    query = CustomerPromotionsQuery(
+        customer=CustomerIdentity(
+            CustomerIdentifierType.EXTERNAL_ID, "a b&c=d/é", CustomerSource.INSTORE
+        ),
+        program_ids=("469", "973"),
+    )
+    await client.customer_promotions(CREDENTIAL, query, soon())
+    url = seen[0].url
+    assert url.path == "/loyalty/v2/customers/lookup/promotionData"
+    assert url.params["identifierValue"] == "a b&c=d/é"
+    assert url.params["programs"] == "469,973"
+    assert seen[0].headers["Accept"] == "application/json"
+    assert seen[0].extensions["timeout"] == httpx.Timeout(0.2).as_dict()
+
+
+async def test_cookies_an_answer_sets_are_never_sent_again() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        cookie = {"Set-Cookie": f"session={len(seen)}; Path=/"}
+        return httpx.Response(200, json={"data": [{"id": 7, "programId": 469}]}, headers=cookie)
+
+    client = client_for(httpx.MockTransport(handler))
+    other = Credential.from_header("Basic b3RoZXI=", secret=b"k")
+    await client.promotion(CREDENTIAL, "469", "7", soon())
+    await client.promotion(other, "469", "7", soon())
+    assert [request.headers.get("Cookie") for request in seen] == [None, None]
+    assert seen[1].headers["Authorization"] == "Basic b3RoZXI="
 
 
 @pytest.mark.parametrize(
