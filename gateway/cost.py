@@ -7,6 +7,10 @@ lookup per distinct `promotions` selection (or one without any); under a list,
 cost one by-id call per item the list may hold (`first`). Caches and
 de-duplication can only lower the real count, never raise it. Fragments are
 costed once per context and reused, so this is linear in the document too.
+
+`CostEstimates` remembers estimates per document: an estimate reads the
+variables only where they set a `first`, so the same query asked for many
+customers is costed once.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import LRUCache
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -63,13 +68,82 @@ def estimate_upstream_calls(
     *,
     list_page_size: int,
 ) -> int:
+    estimate, _read = _estimate(schema, document, operation_name, variables, list_page_size)
+    return estimate
+
+
+# Per remembered document: the estimate by the `first` each read variable sets.
+_SETTINGS_PER_DOCUMENT = 64
+
+
+@dataclass(frozen=True, slots=True)
+class _Remembered:
+    document: DocumentNode  # kept alive, so its id is not reused
+    read: tuple[str, ...]  # the variables the estimate read, each setting a `first`
+    by_firsts: dict[tuple[int | None, ...], int]
+
+
+class CostEstimates:
+    """`estimate_upstream_calls`, remembered for the most recent documents."""
+
+    def __init__(self, *, list_page_size: int, max_documents: int) -> None:
+        self._list_page_size = list_page_size
+        self._remembered: LRUCache[tuple[int, str | None], _Remembered] | None = (
+            LRUCache(max_documents) if max_documents > 0 else None
+        )
+
+    def estimate(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> int:
+        variables = variables or {}
+        key = (id(document), operation_name)
+        remembered = self._remembered.get(key) if self._remembered is not None else None
+        if remembered is not None and remembered.document is document:
+            firsts = _firsts(remembered.read, variables)
+            estimate = remembered.by_firsts.get(firsts)
+            if estimate is None:
+                estimate, _ = _estimate(
+                    schema, document, operation_name, variables, self._list_page_size
+                )
+                if len(remembered.by_firsts) < _SETTINGS_PER_DOCUMENT:
+                    remembered.by_firsts[firsts] = estimate
+            return estimate
+        estimate, read = _estimate(
+            schema, document, operation_name, variables, self._list_page_size
+        )
+        if self._remembered is not None:
+            names = tuple(sorted(read))
+            by_firsts = {_firsts(names, variables): estimate}
+            self._remembered[key] = _Remembered(document, names, by_firsts)
+        return estimate
+
+
+def _firsts(names: tuple[str, ...], variables: Mapping[str, Any]) -> tuple[int | None, ...]:
+    """What each variable sets its `first` to; None for "not given" (the default)."""
+    return tuple(
+        None if variables.get(name) is None else _window(variables.get(name)) for name in names
+    )
+
+
+def _estimate(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    list_page_size: int,
+) -> tuple[int, set[str]]:
+    """The estimate, and the names of the variables it read."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is not None:
         operations = [o for o in operations if o.name and o.name.value == operation_name]
     estimator = _Estimator(schema, document, variables or {}, list_page_size)
     root = schema.query_type
     if root is None:
-        return 0
+        return 0, set()
     worst = 0
     for operation in operations:
         defaults = {
@@ -80,7 +154,7 @@ def estimate_upstream_calls(
         estimator.defaults = defaults
         cost = estimator.selection_set(root, operation.selection_set, _Context())
         worst = max(worst, cost.calls)
-    return worst
+    return worst, estimator.read
 
 
 class _Estimator:
@@ -100,6 +174,7 @@ class _Estimator:
         self._costed: dict[tuple[str, int, bool], Cost] = {}
         self._costing: set[str] = set()
         self.defaults: dict[str, Any] = {}
+        self.read: set[str] = set()
 
     def selection_set(
         self, parent: GraphQLNamedType, node: SelectionSetNode | None, context: _Context
@@ -184,6 +259,7 @@ class _Estimator:
             value = argument.value
             if isinstance(value, VariableNode):
                 name = value.name.value
+                self.read.add(name)
                 found = self._variables.get(name)
                 if found is None and name in self.defaults:
                     value = self.defaults[name]

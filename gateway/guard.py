@@ -27,7 +27,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from gateway import errors
-from gateway.cost import estimate_upstream_calls
+from gateway.cost import CostEstimates
 from gateway.operation_limits import OperationLimits, check_operations
 
 
@@ -97,10 +97,12 @@ class OperationGuard(SchemaExtension):
         policy: OperationPolicy,
         prepared: PreparedDocuments,
         accepted: AcceptedDocuments,
+        estimates: CostEstimates,
     ) -> None:
         self._policy = policy
         self._prepared = prepared
         self._accepted = accepted
+        self._estimates = estimates
         self._validated_before = False
 
     def on_operation(self) -> Iterator[None]:
@@ -141,12 +143,8 @@ class OperationGuard(SchemaExtension):
 
     def _check_cost(self, document: DocumentNode) -> None:
         context = self.execution_context
-        estimate = estimate_upstream_calls(
-            context.schema._schema,
-            document,
-            context.operation_name,
-            context.variables,
-            list_page_size=self._policy.list_page_size,
+        estimate = self._estimates.estimate(
+            context.schema._schema, document, context.operation_name, context.variables
         )
         allowed = self._policy.max_upstream_calls
         if estimate > allowed:

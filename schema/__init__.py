@@ -10,6 +10,7 @@ from strawberry.extensions import AddValidationRules
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from gateway.cost import CostEstimates
 from gateway.graphql_errors import ErrorCodes
 from gateway.guard import AcceptedDocuments, OperationGuard, OperationPolicy, PreparedDocuments
 from gateway.metrics import Metrics
@@ -41,6 +42,9 @@ def build_schema(
     policy = operation_policy(settings)
     documents = prepared or PreparedDocuments()
     accepted = AcceptedDocuments(settings.document_cache_entries)
+    estimates = CostEstimates(
+        list_page_size=settings.list_page_size, max_documents=settings.document_cache_entries
+    )
     production = settings.is_production
     # Factories build each extension per request; the rule classes they add are
     # module-level, so validation caches keyed by rules still hit. Hooks leave in
@@ -51,7 +55,9 @@ def build_schema(
         extensions.append(lambda: OperationReport(metrics=metrics, tracing=tracer))
     extensions += [
         lambda: ErrorCodes(hide_suggestions=production),
-        lambda: OperationGuard(policy=policy, prepared=documents, accepted=accepted),
+        lambda: OperationGuard(
+            policy=policy, prepared=documents, accepted=accepted, estimates=estimates
+        ),
         StaleReport,
         Explain,
     ]

@@ -1,10 +1,10 @@
 from typing import Any
 
 import pytest
-from graphql import parse
+from graphql import parse, print_ast
 
-from gateway import errors
-from gateway.cost import CallBudget, estimate_upstream_calls
+from gateway import cost, errors
+from gateway.cost import CallBudget, CostEstimates, estimate_upstream_calls
 from schema import build_schema
 
 SCHEMA = build_schema()._schema
@@ -68,3 +68,43 @@ def test_the_budget_stops_the_call_past_the_limit() -> None:
     budget.spend()
     with pytest.raises(errors.CostLimitExceeded):
         budget.spend()
+
+
+def test_remembered_estimates_are_costed_once_per_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    document = parse(
+        """query($m: String!, $n: Int, $k: Int = 3) {
+            customer(identifierType: MOBILE, identifierValue: $m) {
+                a: promotions(first: $n) { nodes { promotion { rulesets { name } } } }
+                b: promotions(first: $k) { nodes { promotion { id } } } } }"""
+    )
+    asked: list[dict[str, Any]] = [
+        {"m": "1", "n": 50},
+        {"m": "2", "n": 50},  # another customer: remembered
+        {"m": "3", "n": 10},
+        {"m": "4", "n": 50, "k": None},  # null sets the default, as not given
+        {"m": "5", "n": 50, "k": 7},
+        {"m": "6"},
+        {"m": "7", "n": "50"},  # not an Int: the largest window
+        {"m": "8", "n": 10},
+    ]
+    expected = [
+        estimate_upstream_calls(SCHEMA, document, None, variables, list_page_size=100)
+        for variables in asked
+    ]
+    # 2 customer lookups (two `promotions` selections) + one by-id call per item
+    assert expected == [2 + 50 + 3, 55, 2 + 10 + 3, 55, 2 + 50 + 7, 2 + 20 + 3, 2 + 100 + 3, 15]
+    costed: list[str] = []
+    real = cost._estimate
+
+    def counting(*args: Any) -> tuple[int, set[str]]:
+        costed.append(args[3]["m"])
+        return real(*args)
+
+    monkeypatch.setattr(cost, "_estimate", counting)
+    estimates = CostEstimates(list_page_size=100, max_documents=8)
+    got = [estimates.estimate(SCHEMA, document, None, variables) for variables in asked]
+    assert got == expected
+    assert costed == ["1", "3", "5", "6", "7"]
+    same_text = parse(print_ast(document))  # another document object: costed anew
+    assert estimates.estimate(SCHEMA, same_text, None, {"m": "9", "n": 50}) == 55
+    assert costed[-1] == "9"
