@@ -61,33 +61,32 @@ def _customer_promotion(item: object) -> records.CustomerPromotion:
     if type(item) is not dict:
         raise Unusual
     get = item.get
+    # Positional, in the record's field order: keywords cost a fifth more.
     return records.CustomerPromotion(
-        promotion_id=_identifier(_first(get("promotionId"), get("id"))),
-        program_id=_identifier(get("programId")),
-        name=_text(_first(get("promotionName"), get("name"))) or "",
-        description=_text(get("description")),
-        identifier=_text(get("identifier")),
-        active=_flag(_first(get("active"), get("isActive"))) or False,
-        start_date=_moment(get("startDate")),
-        end_date=_moment(get("endDate")),
-        event_name=_text(get("eventName")),
-        type=_choice(_PROMOTION_TYPES, get("pointsOfferType")),
-        metadata=tuple(_metadata(m) for m in _objects(get("promotionMetadata"))),
-        limits=_limits(_object(get("limits"))),
-        usage=_usage(_object(get("customerUsage"))),
-        restrictions=_restrictions(
-            _object(_first(get("promotionRestriction"), get("promotionRestrictions")))
-        ),
-        timelines=tuple(_timeline(t) for t in _objects(get("customerPromotionTimelines"))),
+        _identifier(_first(get("promotionId"), get("id"))),
+        _identifier(get("programId")),
+        _text(_first(get("promotionName"), get("name"))) or "",
+        _text(get("description")),
+        _text(get("identifier")),
+        _flag(_first(get("active"), get("isActive"))) or False,
+        _moment(get("startDate")),
+        _moment(get("endDate")),
+        _text(get("eventName")),
+        _choice(_PROMOTION_TYPES, get("pointsOfferType")),
+        tuple([_metadata(m) for m in _objects(get("promotionMetadata"))]),
+        _limits(_object(get("limits"))),
+        _usage(_object(get("customerUsage"))),
+        _restrictions(_object(_first(get("promotionRestriction"), get("promotionRestrictions")))),
+        tuple([_timeline(t) for t in _objects(get("customerPromotionTimelines"))]),
     )
 
 
 def _metadata(item: dict[str, Any]) -> records.PromotionMetadata:
     get = item.get
     return records.PromotionMetadata(
-        key=_text(get("key")) or "",
-        value=_text(get("value")),
-        brand_defined=_flag(get("brandDefined")),
+        _text(get("key")) or "",
+        _text(get("value")),
+        _flag(get("brandDefined")),
     )
 
 
@@ -96,14 +95,10 @@ def _limits(item: dict[str, Any] | None) -> records.Limits | None:
         return None
     get = item.get
     return records.Limits(
-        max_points_per_event=_number(
-            _first(get("maxPointsPerEvent"), get("totalPointsPerEventLimit"))
-        ),
-        points_per_customer=_number(get("pointsPerCustomer")),
-        times_per_customer=_integer(
-            _first(get("numberOfTimesPerCustomer"), get("numberOFTimesPerCustomer"))
-        ),
-        total_points_in_promotion=_number(get("totalPointsInPromotion")),
+        _number(_first(get("maxPointsPerEvent"), get("totalPointsPerEventLimit"))),
+        _number(get("pointsPerCustomer")),
+        _integer(_first(get("numberOfTimesPerCustomer"), get("numberOFTimesPerCustomer"))),
+        _number(get("totalPointsInPromotion")),
     )
 
 
@@ -112,11 +107,11 @@ def _usage(item: dict[str, Any] | None) -> records.CustomerUsage | None:
         return None
     get = item.get
     return records.CustomerUsage(
-        points=_number(get("currentPointsPerCustomer")),
-        times=_integer(
+        _number(get("currentPointsPerCustomer")),
+        _integer(
             _first(get("currentNumberOfTimesPerCustomer"), get("currentNumberOFTimesPerCustomer"))
         ),
-        total_points_in_promotion=_number(get("currentTotalPointsInPromotion")),
+        _number(get("currentTotalPointsInPromotion")),
     )
 
 
@@ -126,26 +121,37 @@ def _restrictions(holder: dict[str, Any] | None) -> tuple[records.Restriction, .
     nested = _object(holder.get("restrictions"))
     if nested is not None:
         holder = nested
-    get = holder.get
-    return tuple(
-        _restriction(kind, item) for kind, key in _RESTRICTION_KEYS for item in _objects(get(key))
-    )
+    found: list[records.Restriction] = []
+    for kind, key in _RESTRICTION_KEYS:
+        for item in _objects(holder.get(key)):
+            found.append(_restriction(kind, item))
+    return tuple(found)
 
 
 def _restriction(kind: records.RestrictionKind, item: dict[str, Any]) -> records.Restriction:
     get = item.get
-    is_expiry = kind is _EXPIRY
-    restriction_type = None if is_expiry else _choice(_RESTRICTION_TYPES, get("type"))
-    limit = _number(_first(get("value"), get("maxLimit")))
+    name = get("name")
+    if name is None:
+        name = get("kpi")
+    limit = get("value")
+    if limit is None:
+        limit = get("maxLimit")
+    limit = _number(limit)
+    if kind is _EXPIRY:
+        restriction_type = None
+        expiry_basis = _choice(_EXPIRY_BASES, get("type"))
+    else:
+        restriction_type = _choice(_RESTRICTION_TYPES, get("type"))
+        expiry_basis = None
     return records.Restriction(
-        kind=kind,
-        name=_text(_first(get("name"), get("kpi"))) or "",
-        limit=None if limit == -1 else limit,
-        used=_number(get("currentCustomerUsage")),
-        scope=_choice(_LIMIT_SCOPES, get("limitOn")),
-        period=_period(item) if restriction_type is _PERIOD_BASED else None,
-        restriction_type=restriction_type,
-        expiry_basis=_choice(_EXPIRY_BASES, get("type")) if is_expiry else None,
+        kind,
+        _text(name) or "",
+        None if limit == -1 else limit,
+        _number(get("currentCustomerUsage")),
+        _choice(_LIMIT_SCOPES, get("limitOn")),
+        _period(item) if restriction_type is _PERIOD_BASED else None,
+        restriction_type,
+        expiry_basis,
     )
 
 
@@ -160,22 +166,22 @@ def _period(item: dict[str, Any]) -> records.RestrictionPeriod | None:
 def _timeline(item: dict[str, Any]) -> records.Timeline:
     get = item.get
     return records.Timeline(
-        enrollment_id=_identifier(get("enrollmentId")),
-        enrolled_at=_moment(get("enrollmentDate")),
-        expires_at=_moment(get("enrollmentExpiryDate")),
-        enroll_event_log_id=_optional_identifier(get("enrollEventLogId")),
-        issuals=tuple(_issual(i) for i in _objects(get("issuedDetails"))),
+        _identifier(get("enrollmentId")),
+        _moment(get("enrollmentDate")),
+        _moment(get("enrollmentExpiryDate")),
+        _optional_identifier(get("enrollEventLogId")),
+        tuple([_issual(i) for i in _objects(get("issuedDetails"))]),
     )
 
 
 def _issual(item: dict[str, Any]) -> records.Issual:
     get = item.get
     return records.Issual(
-        id=_identifier(_first(get("issualId"), get("id"))),
-        issued_at=_moment(get("issualDate")),
-        expires_at=_moment(get("issualExpiryDate")),
-        event_log_id=_optional_identifier(get("issualEventLogId")),
-        redeemed_count=_integer(get("redeemedCount")) or 0,
+        _identifier(_first(get("issualId"), get("id"))),
+        _moment(get("issualDate")),
+        _moment(get("issualExpiryDate")),
+        _optional_identifier(get("issualEventLogId")),
+        _integer(get("redeemedCount")) or 0,
     )
 
 
