@@ -31,8 +31,8 @@ FreshUntil = Callable[[V, float], float | None]
 # Loads a value by the given deadline; the flag is set for a background refresh,
 # which no request waits for.
 Load = Callable[[Deadline, bool], Awaitable[V]]
-# Told of each lookup's event: one of CACHE_EVENTS.
-OnEvent = Callable[[str], None]
+# Told of lookups' events: one of CACHE_EVENTS, and how many lookups had it.
+OnEvent = Callable[[str, int], None]
 CACHE_EVENTS = ("hit", "miss", "join", "stale", "refresh")
 
 
@@ -44,17 +44,17 @@ class CacheStats:
     stale: int = 0
     refreshes: int = 0
 
-    def record(self, event: str) -> None:
+    def record(self, event: str, count: int = 1) -> None:
         if event == "hit":
-            self.hits += 1
+            self.hits += count
         elif event == "miss":
-            self.misses += 1
+            self.misses += count
         elif event == "join":
-            self.joins += 1
+            self.joins += count
         elif event == "stale":
-            self.stale += 1
+            self.stale += count
         elif event == "refresh":
-            self.refreshes += 1
+            self.refreshes += count
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +123,7 @@ class ResultCache(Generic[K, V]):
     def fresh(self, key: K) -> V | None:
         """The value for `key` without waiting, if it is fresh and not yet due for a
         refresh; otherwise None, and `get` decides what to serve. Nothing is counted:
-        whoever serves the value calls `count_hit`."""
+        whoever serves the value calls `count_hits`."""
         entry = self._entry(key)
         if entry is None or entry.fresh_until - self._clock() <= self._refresh_ahead_s:
             return None
@@ -138,9 +138,9 @@ class ResultCache(Generic[K, V]):
         except KeyError:
             return None
 
-    def count_hit(self) -> None:
-        """A value `fresh` returned was served."""
-        self._count("hit")
+    def count_hits(self, count: int) -> None:
+        """`count` values `fresh` returned were served."""
+        self._count("hit", count)
 
     async def get(self, key: K, load: Load[V], deadline: Deadline) -> Served[V]:
         """The value for `key`: cached, loaded by `deadline`, or stale if the load fails."""
@@ -176,10 +176,10 @@ class ResultCache(Generic[K, V]):
                 return self._stale(entry)
             raise
 
-    def _count(self, event: str) -> None:
-        self.stats.record(event)
+    def _count(self, event: str, count: int = 1) -> None:
+        self.stats.record(event, count)
         if self._on_event is not None:
-            self._on_event(event)
+            self._on_event(event, count)
 
     def _stale(self, entry: _Entry[V]) -> Served[V]:
         self._count("stale")

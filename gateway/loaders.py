@@ -72,8 +72,8 @@ def _counter(metrics: Metrics | None, cache: str) -> OnEvent | None:
     # Resolving the labels costs more than counting: once per event, not per lookup.
     counters = {event: events.labels(cache, event) for event in CACHE_EVENTS}
 
-    def count(event: str) -> None:
-        counters[event].inc()
+    def count(event: str, times: int) -> None:
+        counters[event].inc(times)
 
     return count
 
@@ -129,9 +129,9 @@ class Loader(DataLoader[K, V]):
 class Loaders:
     promotion: Loader[PromotionKey, records.Promotion]
     # The promotion if the cache holds it fresh, without a trip through the loader;
-    # a look only, until `cached_promotion_served` counts and explains it.
+    # a look only, until `cached_promotions_served` counts and explains it.
     cached_promotion: Callable[[PromotionKey], records.Promotion | None]
-    cached_promotion_served: Callable[[PromotionKey], None]
+    cached_promotions_served: Callable[[list[PromotionKey]], None]
     promotion_page: Loader[PromotionPageQuery, records.PromotionPage]
     customer_promotions: Loader[CustomerPromotionsQuery, records.CustomerPage]
 
@@ -183,9 +183,11 @@ def build_loaders(
         program_id, promotion_id = key
         return caches.promotions.fresh((scope, program_id, promotion_id))
 
-    def cached_promotion_served(key: PromotionKey) -> None:
-        caches.promotions.count_hit()
-        promotion_served(*key, "hit")
+    def cached_promotions_served(keys: list[PromotionKey]) -> None:
+        caches.promotions.count_hits(len(keys))
+        if caller.calls is not None:
+            for key in keys:
+                promotion_served(*key, "hit")
 
     async def promotion_page(query: PromotionPageQuery) -> records.PromotionPage:
         async def load(by: Deadline, in_background: bool) -> records.PromotionPage:
@@ -208,7 +210,7 @@ def build_loaders(
     return Loaders(
         promotion=Loader(promotion, limit=settings.promotion_fanout),
         cached_promotion=cached_promotion,
-        cached_promotion_served=cached_promotion_served,
+        cached_promotions_served=cached_promotions_served,
         promotion_page=Loader(promotion_page, limit=settings.promotion_fanout),
         customer_promotions=Loader(customer_promotions, limit=settings.promotion_fanout),
     )

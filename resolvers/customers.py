@@ -93,6 +93,8 @@ def cached_promotion_details(
 
 
 def cached_promotion_details_served(
-    context: RequestContext, promotion: records.CustomerPromotion
+    context: RequestContext, promotions: list[records.CustomerPromotion]
 ) -> None:
-    context.loaders.cached_promotion_served((promotion.program_id, promotion.promotion_id))
+    context.loaders.cached_promotions_served(
+        [(promotion.program_id, promotion.promotion_id) for promotion in promotions]
+    )

@@ -6,8 +6,9 @@ A field declares it with `strawberry.field(resolver=..., metadata=at_hand(look, 
 - `look(parent, context)` returns what the resolver would return, when that is
   known at once (a fresh cache hit), and None otherwise. It has no side effects:
   the executor may look and then take another way.
-- `served(parent, context)` does what serving that value entails (counting the
-  cache hit, the explain entry), once the executor has served it.
+- `served(parents, context)` does what serving those parents' values entails
+  (counting the cache hits, the explain entries), once the executor has served
+  them: compiled code serves a list's values together and reports them at once.
 
 The resolver itself does the same on its synchronous path: look, then served.
 """
@@ -28,11 +29,11 @@ _KEY = "schema.at_hand"
 @dataclass(frozen=True, slots=True)
 class AtHand:
     look: Callable[[Any, Any], object]
-    served: Callable[[Any, Any], None]
+    served: Callable[[list[Any], Any], None]
 
 
 def at_hand(
-    look: Callable[[Any, Any], object], served: Callable[[Any, Any], None]
+    look: Callable[[Any, Any], object], served: Callable[[list[Any], Any], None]
 ) -> dict[str, AtHand]:
     """A field's metadata declaring how its value may be at hand."""
     return {_KEY: AtHand(look, served)}

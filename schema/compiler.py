@@ -138,7 +138,8 @@ class _Code:
     def __init__(self, title: str, kept: KeptAnswers | None) -> None:
         self.title = title
         self.kept = kept
-        self.served = False  # whether any value at hand is served
+        # Per field at hand: the list of parents whose values it serves, and the note.
+        self.served: list[tuple[str, str]] = []
         self.lines: list[str] = []
         self.indent = 1
         self.constants: dict[str, object] = {
@@ -164,9 +165,9 @@ class _Code:
         served only then, when nothing gave up."""
         head = ["def complete(source, context):"]
         tail = [f"    return {answer}"]
-        if self.served:
-            head.append("    served = []")
-            tail.insert(0, "    for note, parent in served: note(parent, context)")
+        for parents, note in self.served:
+            head.append(f"    {parents} = []")
+            tail.insert(-1, f"    if {parents}: {note}({parents}, context)")
         text = "\n".join([*head, *self.lines, *tail]) + "\n"
         namespace = dict(self.constants)
         # The text holds schema names only (see the module's docstring).
@@ -272,8 +273,9 @@ class _Code:
         self.line(f"if {value} is None: raise GiveUp")
         self.line(f"{out} = {kept}({selection}, {of}({value}))")
         self.line(f"if {out} is None: raise GiveUp")
-        self.line(f"served.append(({served}, {source}))")
-        self.served = True
+        parents = f"served{len(self.served)}"
+        self.served.append((parents, served))
+        self.line(f"{parents}.append({source})")
         return True
 
     def complete(

@@ -79,8 +79,8 @@ def promotion_at_hand(
     return resolvers.customers.cached_promotion_details(context, promotion)
 
 
-def promotion_served(promotion: records.CustomerPromotion, context: RequestContext) -> None:
-    resolvers.customers.cached_promotion_details_served(context, promotion)
+def promotions_served(promotions: list[records.CustomerPromotion], context: RequestContext) -> None:
+    resolvers.customers.cached_promotion_details_served(context, promotions)
 
 
 def customer_promotion_details(
@@ -90,7 +90,7 @@ def customer_promotion_details(
     graphql-core awaits like an async resolver's result."""
     cached = promotion_at_hand(promotion, info.context)
     if cached is not None:
-        promotion_served(promotion, info.context)
+        promotions_served([promotion], info.context)
         return as_view(cached, Promotion)
     return cast(Promotion | None, _load_promotion_details(promotion, info))
 
@@ -131,7 +131,7 @@ class CustomerPromotion:
     timelines: list[Timeline] = field(description="upstream: customerPromotionTimelines")
     promotion: Promotion | None = field(
         resolver=customer_promotion_details,
-        metadata=at_hand(promotion_at_hand, promotion_served),
+        metadata=at_hand(promotion_at_hand, promotions_served),
         description="The full promotion (rulesets and all), loaded by id through the "
         "batched,\nper-request-deduplicated and cross-request-cached loader.\nNull, with "
         "an error, when that load fails; the rest of the customer stays.",

@@ -24,7 +24,8 @@ fields only read attributes of records (or of strawberry objects built from them
 and compiled code only looks for values at hand until it has returned.
 
 On top of that, `CompletedSubtrees` keeps the completed answers of *snapshot
-types* (a cached promotion) across requests.
+types* (a cached promotion) across requests, whether compiled code or
+graphql-core completed them.
 
 A field with a resolver may also declare its value *at hand* (`schema/at_hand.py`):
 when it is, graphql-core's resolver machinery (resolve info, strawberry's
@@ -139,8 +140,10 @@ class CompletedSubtrees:
         return len(self._entries)
 
     def get(self, selection: tuple[int, ...], record: object) -> dict[str, Any] | None:
-        found = self._entries.get((selection, id(record)))
-        return found[2] if found is not None else None
+        try:  # indexing: LRUCache.get checks `key in self` first, and costs twice as much
+            return self._entries[(selection, id(record))][2]
+        except KeyError:
+            return None
 
     def put(
         self,
@@ -189,55 +192,56 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> AwaitableOrValue[dict[str, Any]]:
+        """A snapshot's kept answer; else compiled code's answer; else graphql-core's.
+        A snapshot's new answer is kept (when complete, synchronous and error-free)."""
+        selection, record = self._snapshot(return_type, field_details_list, result)
+        if selection is not None:
+            kept = self.completed.get(selection, record)
+            if kept is not None:
+                return kept
         complete = self._completion(return_type, field_details_list)
         if complete is not None:
             try:
                 completed: dict[str, Any] = complete(result, self.context_value)
-                return completed
             except Exception:  # graphql-core completes it again and reports what went wrong
                 pass
-        snapshot = self.completed.snapshots.get(return_type.name) if self._enabled else None
-        if snapshot is not None:
-            selection = self._snapshot_selection(field_details_list)
-            if selection is not None:
-                return self._complete_snapshot(
-                    snapshot(result),
-                    selection,
-                    return_type,
-                    field_details_list,
-                    info,
-                    path,
-                    result,
-                    position_context,
-                )
-        return super().complete_object_value(
-            return_type, field_details_list, info, path, result, position_context
-        )
-
-    def _complete_snapshot(
-        self,
-        record: object,
-        selection: tuple[int, ...],
-        return_type: GraphQLObjectType,
-        field_details_list: FieldDetailsList,
-        info: GraphQLResolveInfo[Any],
-        path: Path,
-        result: Any,
-        position_context: Any,
-    ) -> AwaitableOrValue[dict[str, Any]]:
-        """The kept answer for this record and selection, or a new one, kept when it
-        was completed synchronously and without errors."""
-        kept = self.completed.get(selection, record)
-        if kept is not None:
-            return kept
+            else:
+                if selection is not None:
+                    self._keep(selection, field_details_list, record, completed)
+                return completed
+        if selection is None:
+            return super().complete_object_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
         errors_before = len(self.collected_errors.errors)
-        completed = super().complete_object_value(
+        answer = super().complete_object_value(
             return_type, field_details_list, info, path, result, position_context
         )
-        if not self.is_awaitable(completed) and len(self.collected_errors.errors) == errors_before:
-            nodes = [details.node for details in field_details_list]
-            self.completed.put(selection, nodes, record, cast(dict[str, Any], completed))
-        return completed
+        if not self.is_awaitable(answer) and len(self.collected_errors.errors) == errors_before:
+            self._keep(selection, field_details_list, record, cast(dict[str, Any], answer))
+        return answer
+
+    def _snapshot(
+        self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList, result: Any
+    ) -> tuple[tuple[int, ...] | None, object]:
+        """The selection's identity and the record, if the type is a snapshot type
+        and the selection's answer can be kept; (None, None) otherwise."""
+        snapshot = self.completed.snapshots.get(return_type.name) if self._enabled else None
+        if snapshot is None:
+            return None, None
+        selection = self._snapshot_selection(field_details_list)
+        return (None, None) if selection is None else (selection, snapshot(result))
+
+    def _keep(
+        self,
+        selection: tuple[int, ...],
+        field_details_list: FieldDetailsList,
+        record: object,
+        completed: dict[str, Any],
+    ) -> None:
+        """Keep a snapshot's answer, completed synchronously and without errors."""
+        nodes = [details.node for details in field_details_list]
+        self.completed.put(selection, nodes, record, completed)
 
     def _snapshot_selection(self, field_details_list: FieldDetailsList) -> tuple[int, ...] | None:
         """The selection's identity across requests (its nodes come from a cached
@@ -267,7 +271,7 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
         if declaration is not None:
             value = declaration.look(source, self.context_value)
             if value is not None:
-                declaration.served(source, self.context_value)
+                declaration.served([source], self.context_value)
                 return self._complete_resolved(
                     parent_type, field_details_list, path, value, position_context
                 )

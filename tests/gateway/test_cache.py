@@ -54,9 +54,16 @@ async def test_an_entry_lives_for_the_ttl() -> None:
     assert (cache.stats.hits, cache.stats.misses) == (1, 2)
 
 
+def recording(events: list[str]) -> Callable[[str, int], None]:
+    def record(event: str, count: int) -> None:
+        events.extend([event] * count)
+
+    return record
+
+
 async def test_each_lookup_says_how_it_was_served() -> None:
     events: list[str] = []
-    cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, on_event=events.append)
+    cache: ResultCache[str, int] = ResultCache(ttl_s=60, max_entries=10, on_event=recording(events))
 
     async def slow(_deadline: Deadline, _background: bool) -> int:
         await asyncio.sleep(0.01)
@@ -280,14 +287,14 @@ async def test_a_fresh_value_is_there_without_waiting() -> None:
     clock = Clock(1000.0)
     events: list[str] = []
     cache: ResultCache[str, int] = ResultCache(
-        ttl_s=60, max_entries=10, refresh_ahead_s=10, clock=clock, on_event=events.append
+        ttl_s=60, max_entries=10, refresh_ahead_s=10, clock=clock, on_event=recording(events)
     )
     _, load = counting(7)
     assert cache.fresh("k") is None  # nothing yet: `get` loads it
     await cache.get("k", load, soon())
     assert cache.fresh("k") == 7
     assert events == ["miss"]  # a look is not a hit until the value is served
-    cache.count_hit()
+    cache.count_hits(1)
     assert events == ["miss", "hit"]
     clock.now += 51
     # Due for a refresh: `get` must see this lookup to start one.
@@ -295,6 +302,8 @@ async def test_a_fresh_value_is_there_without_waiting() -> None:
     clock.now += 60
     assert cache.fresh("k") is None  # expired
     assert cache.stats.hits == 1
+    cache.count_hits(3)  # a list's values, served together
+    assert (events[-3:], cache.stats.hits) == (["hit"] * 3, 4)
 
 
 async def test_nothing_is_fresh_in_a_cache_that_keeps_nothing() -> None:

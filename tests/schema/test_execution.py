@@ -335,8 +335,9 @@ def card_at_hand(hand: Hand, context: dict[str, Any]) -> Card | None:
     return card
 
 
-def card_served(hand: Hand, context: dict[str, Any]) -> None:
-    context["served"].append(hand.key)
+def cards_served(hands: list[Hand], context: dict[str, Any]) -> None:
+    context["served"].extend(hand.key for hand in hands)
+    context["reports"].append(len(hands))
 
 
 def hand_card(hand: strawberry.Parent[Hand], info: strawberry.Info) -> Card | None:
@@ -345,7 +346,7 @@ def hand_card(hand: strawberry.Parent[Hand], info: strawberry.Info) -> Card | No
     card = card_at_hand(hand, info.context)
     if card is None:
         return Card(title=hand.key, record=Snapshot(hand.key))
-    card_served(hand, info.context)
+    cards_served([hand], info.context)
     return card
 
 
@@ -358,12 +359,17 @@ class Hand:
     key: str
     mark: str = "m"
     card: Card | None = strawberry.field(
-        resolver=hand_card, metadata=at_hand(card_at_hand, card_served)
+        resolver=hand_card, metadata=at_hand(card_at_hand, cards_served)
     )
     # Declared at hand, but its value depends on its argument: never looked up.
     named: str = strawberry.field(
-        resolver=hand_named, metadata=at_hand(lambda *_: "at hand", card_served)
+        resolver=hand_named, metadata=at_hand(lambda *_: "at hand", cards_served)
     )
+
+
+@strawberry.type
+class Table:
+    hands: list[Hand]  # a plain field: compiled code completes the whole list
 
 
 AT_HAND = {"a": Card(title="a", record=RECORDS[0])}
@@ -382,6 +388,10 @@ def hand_schemas(
             hands: list[Hand] = info.context["hands"]
             return hands
 
+        @strawberry.field
+        def table(self, info: strawberry.Info) -> Table:
+            return Table(hands=info.context["hands"])
+
     subtrees = CompletedSubtrees({"Card": attrgetter("record")}, 16)
     plain = strawberry.Schema(
         Query, execution_context_class=StrawberryGraphQLCoreExecutionContext, **options
@@ -399,6 +409,7 @@ def hand_context(
         "shouted": [],
         "resolved": [],
         "served": [],
+        "reports": [],  # how many values each `served` call reported
         "at_hand": cards,
         "hands": [Hand(key="a"), Hand(key="z")] if hands is None else hands,
     }
@@ -450,6 +461,24 @@ def test_compiled_code_serves_the_kept_answer_of_a_value_at_hand() -> None:
     assert context["served"] == ["a"]
     assert executed[-3:] == ["Query.hands", "Hand.card", "Card.shout"]
     assert len(subtrees) == 3
+
+
+def test_compiled_code_reports_a_lists_values_at_hand_at_once() -> None:
+    _, fast, subtrees = hand_schemas()
+    cards = {key: Card(title=key, record=Snapshot(key)) for key in "abc"}
+    hands = [Hand(key=key) for key in "abc"]
+    query = "{ table { hands { card { title } } } }"
+    again, context = run_twice(fast, query, cards=cards, hands=hands)
+    assert again.data == {"table": {"hands": [{"card": {"title": key}} for key in "abc"]}}
+    assert context["served"] == ["a", "b", "c"]
+    assert context["reports"] == [3]  # one report for the three kept answers
+    # Each Card's selection is plain: compiled code completed it, and it was kept.
+    assert len(subtrees) == 3
+    # One not at hand: the compiled code gives up, and graphql-core serves each.
+    hands.insert(2, Hand(key="z"))
+    again, context = run_twice(fast, query, cards=cards, hands=hands)
+    assert again.data == {"table": {"hands": [{"card": {"title": k}} for k in "abzc"]}}
+    assert (context["served"], context["reports"]) == (["a", "b", "c"], [1, 1, 1])
 
 
 def test_a_value_at_hand_is_served_once_when_compiled_code_gives_up_after_it() -> None:
