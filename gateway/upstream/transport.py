@@ -12,6 +12,12 @@ Every aiohttp failure becomes the httpx exception of the same meaning, so
 ConnectError (not a timeout), a body cut short is a RemoteProtocolError.
 (httpx-aiohttp does the same job, but maps every ClientConnectionError to
 ConnectTimeout and lets unmapped aiohttp errors through.)
+
+Proxies come from the environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), as
+httpx's own transport reads them, decided once per origin. aiohttp's
+`trust_env` would decide again on every request, in a worker thread, and also
+read ~/.netrc there for any request without `auth=`, which would add the
+host's own credentials to a call its client sent without any.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from contextlib import contextmanager
 
 import aiohttp
 import httpx
+from aiohttp.helpers import get_env_proxy_for_url
+from yarl import URL
 
 CHUNK_BYTES = 64 * 1024
 
@@ -59,6 +67,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._limits = limits
         self._ssl_context = ssl_context
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str | None, int | None], _Proxy] = {}
 
     def _open_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
@@ -73,18 +82,34 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             auto_decompress=False,
             cookie_jar=aiohttp.DummyCookieJar(),
             skip_auto_headers=("User-Agent", "Accept-Encoding"),
-            trust_env=True,
+            trust_env=False,
         )
+
+    def _proxy(self, url: URL) -> _Proxy:
+        """The environment's proxy for the URL's origin, looked up once."""
+        origin = (url.scheme, url.host, url.port)
+        found = self._proxies.get(origin)
+        if found is None:
+            try:
+                found = get_env_proxy_for_url(url)
+            except LookupError:
+                found = (None, None)
+            self._proxies[origin] = found
+        return found
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._session is None:
             self._session = self._open_session()
         timeout = request.extensions.get("timeout", {})
         body = await request.aread()
+        url = URL(str(request.url), encoded=True)  # httpx has encoded it already
+        proxy, proxy_auth = self._proxy(url)
         with _as_httpx_errors():
             response = await self._session.request(
                 request.method,
-                str(request.url),
+                url,
+                proxy=proxy,
+                proxy_auth=proxy_auth,
                 headers=list(request.headers.multi_items()),
                 data=body or None,
                 allow_redirects=False,
@@ -109,6 +134,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+_Proxy = tuple[URL | None, aiohttp.BasicAuth | None]
 
 
 class _Body(httpx.AsyncByteStream):

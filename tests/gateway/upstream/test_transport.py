@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 
 import httpx
 import pytest
@@ -137,3 +138,57 @@ async def test_a_silent_server_is_a_read_timeout() -> None:
     ):
         with pytest.raises(httpx.ReadTimeout):
             await client.get("/")
+
+
+async def send(transport: AiohttpTransport, url: str) -> httpx.Response:
+    response = await transport.handle_async_request(httpx.Request("GET", url))
+    await response.aread()
+    await response.aclose()
+    return response
+
+
+async def test_the_url_is_sent_as_httpx_encoded_it() -> None:
+    async with raw_server(lambda _head: ok(b"{}")) as (url, connections):
+        transport = AiohttpTransport(LIMITS)
+        request = httpx.Request("GET", f"{url}/p/a%2Fb", params={"v": "a b&c=d/é"})
+        response = await transport.handle_async_request(request)
+        await response.aread()
+        await transport.aclose()
+    assert connections[0].startswith(b"GET /p/a%2Fb?v=a+b%26c%3Dd%2F%C3%A9 HTTP/1.1\r\n")
+
+
+async def test_the_environments_proxy_is_used_and_no_proxy_honoured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with (
+        raw_server(lambda _head: ok(b"{}")) as (proxy, via_proxy),
+        raw_server(lambda _head: ok(b"{}")) as (upstream, direct),
+    ):
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        transport = AiohttpTransport(LIMITS)
+        for _ in range(2):
+            await send(transport, "http://upstream.invalid/v1/x")
+        await transport.aclose()
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        transport = AiohttpTransport(LIMITS)
+        await send(transport, f"{upstream}/v1/y")
+        await transport.aclose()
+    heads = b"".join(via_proxy)
+    assert heads.count(b"GET http://upstream.invalid/v1/x HTTP/1.1\r\n") == 2
+    assert direct[0].startswith(b"GET /v1/y HTTP/1.1\r\n")
+
+
+async def test_netrc_credentials_are_never_added(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login host-user password host-secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    async with raw_server(lambda _head: ok(b"{}")) as (url, connections):
+        transport = AiohttpTransport(LIMITS)
+        await send(transport, f"{url}/v1/x")
+        await transport.aclose()
+    assert b"authorization" not in connections[0].lower()
