@@ -78,7 +78,10 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             # Replaced by the call's own span's when tracing is on.
             forwarded["traceparent"] = record.traceparent
         caller = Caller(
-            Deadline.after(settings.operation_timeout_s), calls=record.calls, headers=forwarded
+            Deadline.after(settings.operation_timeout_s),
+            calls=record.calls,
+            itemised=record.explain,
+            headers=forwarded,
         )
         credential = self.credential(headers.get("authorization"))
         stale = StaleLog()

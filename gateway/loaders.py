@@ -185,9 +185,13 @@ def build_loaders(
 
     def cached_promotions_served(keys: list[PromotionKey]) -> None:
         caches.promotions.count_hits(len(keys))
-        if caller.calls is not None:
+        if caller.calls is None:
+            return
+        if caller.itemised:
             for key in keys:
                 promotion_served(*key, "hit")
+        else:
+            caller.calls.append(UpstreamCall("promotion", {}, "hit", count=len(keys)))
 
     async def promotion_page(query: PromotionPageQuery) -> records.PromotionPage:
         async def load(by: Deadline, in_background: bool) -> records.PromotionPage:

@@ -28,7 +28,11 @@ class RequestRecord:
         return sum(1 + call.retries for call in self.calls if call.cache in ("miss", "none"))
 
     def cache_outcomes(self) -> dict[str, int]:
-        return dict(Counter(call.cache for call in self.calls if call.cache != "none"))
+        outcomes: Counter[str] = Counter()
+        for call in self.calls:
+            if call.cache != "none":
+                outcomes[call.cache] += call.count
+        return dict(outcomes)
 
     def explained(self) -> dict[str, Any]:
         upstream_ms = sum(call.duration_ms or 0 for call in self.calls)

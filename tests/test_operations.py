@@ -325,22 +325,24 @@ async def test_metrics_add_up_across_two_workers(sandbox: SandboxAdmin, tmp_path
 
 
 async def test_kept_promotion_answers_are_counted_and_explained_once_each(
-    sandbox: SandboxAdmin,
+    sandbox: SandboxAdmin, caplog: pytest.LogCaptureFixture
 ) -> None:
     body = {"query": EXAMPLE_QUERY, "variables": EXAMPLE_VARIABLES}
     headers = {"Authorization": DEMO_AUTHORIZATION}
-    async with gateway_for(settings_for(sandbox.url)) as gateway:
-        # The first lookup loads the promotions, and their answers are kept; the
-        # later ones find them fresh and serve the kept answers (compiled code).
-        answers = [
-            (await gateway.http.post("/graphql", json=body, headers=headers)).json()
-            for _ in range(3)
-        ]
-        _, before = await scrape(gateway)
-        explained = await gateway.http.post(
-            "/graphql", json=body, headers={**headers, "X-Gateway-Explain": "1"}
-        )
-        _, after = await scrape(gateway)
+    with caplog.at_level(logging.INFO, logger=ACCESS):
+        async with gateway_for(settings_for(sandbox.url)) as gateway:
+            # The first lookup loads the promotions, and their answers are kept; the
+            # later ones find them fresh and serve the kept answers (compiled code).
+            answers = [
+                (await gateway.http.post("/graphql", json=body, headers=headers)).json()
+                for _ in range(3)
+            ]
+            _, before = await scrape(gateway)
+            explained = await gateway.http.post(
+                "/graphql", json=body, headers={**headers, "X-Gateway-Explain": "1"}
+            )
+            _, after = await scrape(gateway)
+    lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == ACCESS]
     answer = explained.json()
     nodes = answer["data"]["customer"]["promotions"]["nodes"]
     assert len(nodes) > 1
@@ -352,3 +354,5 @@ async def test_kept_promotion_answers_are_counted_and_explained_once_each(
     assert counted - value(before, "cache_events_total", cache="promotions", event="hit") == len(
         nodes
     )
+    # Each request's log line counts its hits, explained or not.
+    assert [line["cache"].get("hit", 0) for line in lines[1:]] == [len(nodes)] * 3

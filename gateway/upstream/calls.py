@@ -25,6 +25,7 @@ class UpstreamCall:
     duration_ms: float | None = None
     retries: int = 0
     error: str | None = None
+    count: int = 1  # lookups this line stands for (cache hits counted, not listed)
 
     def as_dict(self) -> dict[str, Any]:
         shown = {
@@ -46,6 +47,8 @@ class Caller:
 
     deadline: Deadline
     calls: list[UpstreamCall] | None = None
+    # Cache hits listed one by one (explain mode), or counted in one line (the log's).
+    itemised: bool = True
     cache: str = "none"
     headers: dict[str, str] = field(default_factory=dict)  # X-Request-ID, traceparent
 
