@@ -99,9 +99,9 @@ class Loader(DataLoader[K, V]):
     """A typed DataLoader whose batches run `fetch` per key, `limit` at a time."""
 
     def __init__(self, fetch: Callable[[K], Awaitable[V]], *, limit: int) -> None:
-        super().__init__(batch_load_fn=self._load_batch, max_batch_size=None)  # type: ignore[arg-type]
-        self._fetch = fetch
-        self._limit = limit
+        # A function, not a bound method: a loader holding its own method would be
+        # a reference cycle, and so would be all it loaded, until the GC ran.
+        super().__init__(batch_load_fn=_batches(fetch, limit), max_batch_size=None)  # type: ignore[arg-type]
 
     def load(self, key: K) -> asyncio.Future[V]:
         """Start loading `key` (batched with the other keys of this tick)."""
@@ -110,12 +110,16 @@ class Loader(DataLoader[K, V]):
         future.add_done_callback(consume_outcome)
         return future
 
-    async def _load_batch(self, keys: list[K]) -> list[V | Exception]:
-        slots = asyncio.Semaphore(self._limit)
+
+def _batches(
+    fetch: Callable[[K], Awaitable[V]], limit: int
+) -> Callable[[list[K]], Awaitable[list[V | Exception]]]:
+    async def load_batch(keys: list[K]) -> list[V | Exception]:
+        slots = asyncio.Semaphore(limit)
 
         async def bounded(key: K) -> V:
             async with slots:
-                return await self._fetch(key)
+                return await fetch(key)
 
         # One key's failure is that key's result, never its siblings'.
         outcomes = await asyncio.gather(*(bounded(key) for key in keys), return_exceptions=True)
@@ -123,6 +127,8 @@ class Loader(DataLoader[K, V]):
             if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
                 raise outcome
         return outcomes  # type: ignore[return-value]
+
+    return load_batch
 
 
 @dataclass(frozen=True)

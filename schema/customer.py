@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
@@ -9,7 +10,9 @@ from typing import Any, cast
 import strawberry
 from graphql import (
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLField,
     GraphQLIncludeDirective,
     GraphQLObjectType,
     GraphQLSkipDirective,
@@ -229,28 +232,46 @@ def selected_promotions(info: Info, identity: CustomerIdentity) -> list[Customer
     given: Any = raw.variable_values
     coerced: dict[str, Any] = getattr(given, "coerced", given)
     variables = VariableValues(sources={}, coerced=coerced)
-    lookups: list[CustomerPromotionsQuery] = []
-    seen_fragments: set[str] = set()
+    walk = _PromotionsWalk(identity, definition, variables, raw.fragments)
+    for field_node in raw.field_nodes:
+        if field_node.selection_set is not None:
+            walk.visit(field_node.selection_set.selections)
+    return walk.lookups
 
-    def visit(selections: Iterable[SelectionNode]) -> None:
+
+@dataclasses.dataclass
+class _PromotionsWalk:
+    """`selected_promotions`' walk. (A class, not nested functions: a nested
+    function calling itself is a reference cycle, left for the GC per request.)"""
+
+    identity: CustomerIdentity
+    definition: GraphQLField
+    variables: VariableValues
+    fragments: dict[str, FragmentDefinitionNode]
+    lookups: list[CustomerPromotionsQuery] = dataclasses.field(default_factory=list)
+    seen_fragments: set[str] = dataclasses.field(default_factory=set)
+
+    def visit(self, selections: Iterable[SelectionNode]) -> None:
         for node in selections:
-            if not _included(node, variables):
+            if not _included(node, self.variables):
                 continue
             if isinstance(node, FieldNode):
                 if node.name.value == "promotions":
-                    add(get_argument_values(definition, node, variables))
+                    self.add(get_argument_values(self.definition, node, self.variables))
             elif isinstance(node, InlineFragmentNode):
-                visit(node.selection_set.selections)
-            elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen_fragments:
-                seen_fragments.add(node.name.value)
-                fragment = raw.fragments.get(node.name.value)
+                self.visit(node.selection_set.selections)
+            elif (
+                isinstance(node, FragmentSpreadNode) and node.name.value not in self.seen_fragments
+            ):
+                self.seen_fragments.add(node.name.value)
+                fragment = self.fragments.get(node.name.value)
                 if fragment is not None:
-                    visit(fragment.selection_set.selections)
+                    self.visit(fragment.selection_set.selections)
 
-    def add(arguments: dict[str, Any]) -> None:
+    def add(self, arguments: dict[str, Any]) -> None:
         try:
             lookup = resolvers.customers.promotions_query(
-                identity,
+                self.identity,
                 status=arguments.get("status"),
                 type=arguments.get("type"),
                 source_type=arguments.get("sourceType"),
@@ -261,13 +282,8 @@ def selected_promotions(info: Info, identity: CustomerIdentity) -> list[Customer
             )
         except BadUserInput:
             return
-        if lookup not in lookups:
-            lookups.append(lookup)
-
-    for field_node in raw.field_nodes:
-        if field_node.selection_set is not None:
-            visit(field_node.selection_set.selections)
-    return lookups
+        if lookup not in self.lookups:
+            self.lookups.append(lookup)
 
 
 def _included(node: SelectionNode, variables: VariableValues) -> bool:

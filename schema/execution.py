@@ -35,7 +35,8 @@ as it is; compiled code serves such fields itself when their answer is kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping, Sequence
+import weakref
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any, TypeVar, cast
 
 from cachetools import LRUCache
@@ -45,6 +46,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLObjectType,
     GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
     Visitor,
     visit,
 )
@@ -174,6 +176,10 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # graphql-core's helpers are this executor's bound methods: a reference
+        # cycle that would keep the whole request (context, loaders, records) for
+        # the garbage collector. These find the executor by a weak reference.
+        self.async_helpers = _weak_helpers(weakref.ref(self))
         # Per request, by the identity of graphql-core's memoised field lists.
         self._completions: dict[tuple[str, int], tuple[object, Complete | None]] = {}
         self._plans: dict[tuple[str, int], tuple[object, FieldsPlan | None]] = {}
@@ -462,3 +468,24 @@ def _merge(
         for response_name in rest.keys() - executed.keys():
             del results[response_name]  # graphql-core left it out (no such field)
     return results
+
+
+def _weak_helpers(
+    executor: weakref.ref[StrawberryGraphQLCoreExecutionContext],
+) -> GraphQLResolveInfoHelpers:
+    def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        return _alive(executor).gather_async_work(values)
+
+    def track(values: Sequence[Any]) -> None:
+        _alive(executor).track_async_work(values)
+
+    return GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
+def _alive(
+    executor: weakref.ref[StrawberryGraphQLCoreExecutionContext],
+) -> StrawberryGraphQLCoreExecutionContext:
+    found = executor()
+    if found is None:  # pragma: no cover - resolvers run while their executor lives
+        raise RuntimeError("the operation's executor has finished")
+    return found

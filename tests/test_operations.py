@@ -2,6 +2,7 @@
 readiness, traces and the IDE, against the sandbox over real HTTP."""
 
 import asyncio
+import gc
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -356,3 +357,34 @@ async def test_kept_promotion_answers_are_counted_and_explained_once_each(
     )
     # Each request's log line counts its hits, explained or not.
     assert [line["cache"].get("hit", 0) for line in lines[1:]] == [len(nodes)] * 3
+
+
+async def test_a_nested_query_leaves_nothing_of_its_own_to_the_garbage_collector(
+    sandbox: SandboxAdmin,
+) -> None:
+    """Reference cycles would keep each request's records alive until a collection
+    (graphql-core's executor held itself, and so the context, the loaders and the
+    customer's page): the collector's time grows with the load."""
+    body = {"query": EXAMPLE_QUERY, "variables": EXAMPLE_VARIABLES}
+    headers = {"Authorization": DEMO_AUTHORIZATION}
+    ours = ("gateway.", "schema.", "resolvers.")
+    async with gateway_for(settings_for(sandbox.url)) as gateway:
+        await gateway.http.post("/graphql", json=body, headers=headers)  # warm
+        gc.collect()
+        gc.disable()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            for _ in range(3):
+                answer = await gateway.http.post("/graphql", json=body, headers=headers)
+                assert answer.json()["data"]["customer"]["promotions"]["nodes"]
+            gc.collect()
+            left = {
+                f"{type(o).__module__}.{type(o).__qualname__}"
+                for o in gc.garbage
+                if type(o).__module__.startswith(ours)
+            }
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()
+    assert left == set()
