@@ -101,7 +101,11 @@ class Loader(DataLoader[K, V]):
     def __init__(self, fetch: Callable[[K], Awaitable[V]], *, limit: int) -> None:
         # A function, not a bound method: a loader holding its own method would be
         # a reference cycle, and so would be all it loaded, until the GC ran.
-        super().__init__(batch_load_fn=_batches(fetch, limit), max_batch_size=None)  # type: ignore[arg-type]
+        super().__init__(
+            batch_load_fn=_batches(fetch, limit),  # type: ignore[arg-type]
+            max_batch_size=None,
+            loop=asyncio.get_running_loop(),  # get_event_loop() costs more, and warns outside one
+        )
 
     def load(self, key: K) -> asyncio.Future[V]:
         """Start loading `key` (batched with the other keys of this tick)."""

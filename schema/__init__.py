@@ -20,6 +20,7 @@ from gateway.settings import Settings
 from gateway.staleness import StaleReport
 from gateway.tracing import Tracing
 from schema.execution import CompiledSelections, CompletedSubtrees, compiled_execution
+from schema.names import NamesConvertedOnce
 from schema.query import Query
 from schema.scalars import SCALARS
 
@@ -66,7 +67,7 @@ def build_schema(
     return GatewaySchema(
         query=Query,
         extensions=extensions,
-        config=StrawberryConfig(scalar_map=SCALARS),
+        config=StrawberryConfig(scalar_map=SCALARS, name_converter=NamesConvertedOnce()),
         execution_context_class=compiled_execution(
             CompiledSelections(),
             # A promotion is served as its cached record, and its answer is a function of it.
