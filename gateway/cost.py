@@ -102,31 +102,29 @@ class CostEstimates:
         variables = variables or {}
         key = (id(document), operation_name)
         remembered = self._remembered.get(key) if self._remembered is not None else None
-        if remembered is not None and remembered.document is document:
-            firsts = _firsts(remembered.read, variables)
-            estimate = remembered.by_firsts.get(firsts)
-            if estimate is None:
-                estimate, _ = _estimate(
-                    schema, document, operation_name, variables, self._list_page_size
-                )
-                if len(remembered.by_firsts) < _SETTINGS_PER_DOCUMENT:
-                    remembered.by_firsts[firsts] = estimate
-            return estimate
+        if remembered is not None and remembered.document is not document:
+            remembered = None  # another document under a reused id
+        if remembered is not None:
+            found = remembered.by_firsts.get(_firsts(remembered.read, variables))
+            if found is not None:
+                return found
         estimate, read = _estimate(
             schema, document, operation_name, variables, self._list_page_size
         )
-        if self._remembered is not None:
-            names = tuple(sorted(read))
-            by_firsts = {_firsts(names, variables): estimate}
-            self._remembered[key] = _Remembered(document, names, by_firsts)
+        if self._remembered is None:
+            return estimate
+        if remembered is None:
+            remembered = _Remembered(document, tuple(sorted(read)), {})
+            self._remembered[key] = remembered
+        if len(remembered.by_firsts) < _SETTINGS_PER_DOCUMENT:
+            remembered.by_firsts[_firsts(remembered.read, variables)] = estimate
         return estimate
 
 
 def _firsts(names: tuple[str, ...], variables: Mapping[str, Any]) -> tuple[int | None, ...]:
     """What each variable sets its `first` to; None for "not given" (the default)."""
-    return tuple(
-        None if variables.get(name) is None else _window(variables.get(name)) for name in names
-    )
+    values = (variables.get(name) for name in names)
+    return tuple(None if value is None else _window(value) for value in values)
 
 
 def _estimate(
