@@ -36,7 +36,6 @@ class OperationPolicy:
     limits: OperationLimits
     max_tokens: int
     max_upstream_calls: int
-    list_page_size: int
 
 
 class PreparedDocuments:

@@ -89,7 +89,6 @@ def operation_policy(settings: Settings) -> OperationPolicy:
         ),
         max_tokens=settings.max_tokens,
         max_upstream_calls=settings.max_upstream_calls_per_operation,
-        list_page_size=settings.list_page_size,
     )
 
 

@@ -215,15 +215,15 @@ class PlainSubtreeExecution(StrawberryGraphQLCoreExecutionContext):
                 if selection is not None:
                     self._keep(selection, field_details_list, record, completed)
                 return completed
-        if selection is None:
-            return super().complete_object_value(
-                return_type, field_details_list, info, path, result, position_context
-            )
         errors_before = len(self.collected_errors.errors)
         answer = super().complete_object_value(
             return_type, field_details_list, info, path, result, position_context
         )
-        if not self.is_awaitable(answer) and len(self.collected_errors.errors) == errors_before:
+        if (
+            selection is not None
+            and not self.is_awaitable(answer)
+            and len(self.collected_errors.errors) == errors_before
+        ):
             self._keep(selection, field_details_list, record, cast(dict[str, Any], answer))
         return answer
 
