@@ -18,20 +18,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from gateway.documents import ManifestError, PersistedQueries, TrustedDocuments
 from gateway.errors import GatewayError
-from gateway.front_door import ClientRateLimit, FrontDoor
-from gateway.graphql_view import GatewayGraphQL
-from gateway.guard import PreparedDocuments
-from gateway.health import healthz, readiness
-from gateway.heap import tune_for_serving
-from gateway.limits import RequestLimits
-from gateway.loaders import UpstreamCaches
-from gateway.logs import configure_logging
-from gateway.metrics import Metrics
-from gateway.request_log import RequestLog
+from gateway.http.front_door import ClientRateLimit, FrontDoor
+from gateway.http.health import healthz, readiness
+from gateway.http.limits import RequestLimits
+from gateway.http.request_log import RequestLog
+from gateway.http.view import GatewayGraphQL
+from gateway.loaders.promotions import UpstreamCaches
+from gateway.observability.logs import configure_logging
+from gateway.observability.metrics import Metrics
+from gateway.observability.tracing import Tracing
+from gateway.operations.documents import ManifestError, PersistedQueries, TrustedDocuments
+from gateway.operations.guard import PreparedDocuments
+from gateway.runtime.heap import tune_for_serving
 from gateway.settings import Settings, SettingsError
-from gateway.tracing import Tracing
 from gateway.upstream.client import UpstreamClient
 from gateway.upstream.transport import AiohttpTransport
 from schema import build_schema, operation_policy

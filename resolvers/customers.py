@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from gateway.context import RequestContext
 from gateway.errors import BadUserInput
-from gateway.pagination import DEFAULT_FIRST, Window, check_first, start_after
 from gateway.upstream import records
 from gateway.upstream.queries import CustomerIdentity, CustomerPromotionsQuery
+from resolvers.context import RequestContext
+from resolvers.pagination import DEFAULT_FIRST, Window, check_first, start_after
 from resolvers.promotions import numeric_id
 
 CONNECTION = "customer-promotions"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from gateway.context import RequestContext
 from gateway.errors import BadUserInput
-from gateway.pagination import Window, check_first, pages_spanning, start_after
 from gateway.upstream import records
 from gateway.upstream.queries import PromotionFilter, PromotionPageQuery
+from resolvers.context import RequestContext
+from resolvers.pagination import Window, check_first, pages_spanning, start_after
 
 CONNECTION = "promotions"
 

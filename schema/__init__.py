@@ -10,16 +10,21 @@ from strawberry.extensions import AddValidationRules
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from gateway.cost import CostEstimates
-from gateway.graphql_errors import ErrorCodes
-from gateway.guard import AcceptedDocuments, OperationGuard, OperationPolicy, PreparedDocuments
-from gateway.metrics import Metrics
-from gateway.operation_limits import OperationLimits
-from gateway.operation_report import Explain, OperationReport
+from gateway.loaders.staleness import StaleReport
+from gateway.observability.metrics import Metrics
+from gateway.observability.tracing import Tracing
+from gateway.operations.cost import CostEstimates
+from gateway.operations.error_codes import ErrorCodes
+from gateway.operations.guard import (
+    AcceptedDocuments,
+    OperationGuard,
+    OperationPolicy,
+    PreparedDocuments,
+)
+from gateway.operations.limits import OperationLimits
+from gateway.operations.report import Explain, OperationReport
 from gateway.settings import Settings
-from gateway.staleness import StaleReport
-from gateway.tracing import Tracing
-from schema.execution import CompiledSelections, CompletedSubtrees, compiled_execution
+from schema._engine.execution import CompiledSelections, CompletedSubtrees, compiled_execution
 from schema.names import NamesConvertedOnce
 from schema.query import Query
 from schema.scalars import SCALARS

@@ -23,13 +23,13 @@ from graphql.execution.values import VariableValues, get_argument_values, get_di
 from strawberry import ID, Parent, Private
 
 import resolvers.customers
-from gateway.context import RequestContext
 from gateway.errors import BadUserInput
-from gateway.pagination import Window, encode_cursor
 from gateway.upstream import records
 from gateway.upstream.queries import CustomerIdentity, CustomerPromotionsQuery
+from resolvers.context import RequestContext
+from resolvers.pagination import Window, encode_cursor
+from schema._engine.at_hand import at_hand
 from schema.arguments import ABSENT, given
-from schema.at_hand import at_hand
 from schema.enums import CustomerPromotionStatus, PromotionSourceType, PromotionType
 from schema.pagination import PageInfo
 from schema.promotion import Info, Promotion, PromotionLimits, Restriction, served

@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 
-from gateway.pagination import Window, encode_cursor
+from resolvers.pagination import Window, encode_cursor
 
 field = strawberry.field
 

@@ -9,9 +9,9 @@ import strawberry
 from strawberry import ID, Parent, Private
 
 import resolvers.promotions
-from gateway.context import RequestContext
-from gateway.pagination import Window, encode_cursor
 from gateway.upstream import records
+from resolvers.context import RequestContext
+from resolvers.pagination import Window, encode_cursor
 from schema.enums import (
     ExpiryBasis,
     LimitScope,

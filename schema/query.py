@@ -9,8 +9,8 @@ from strawberry import ID
 
 import resolvers.customers
 import resolvers.promotions
-from gateway.pagination import DEFAULT_FIRST
 from gateway.upstream import records
+from resolvers.pagination import DEFAULT_FIRST
 from schema.arguments import ABSENT, given
 from schema.customer import Customer, selected_promotions
 from schema.enums import CustomerIdentifierType, CustomerSource, PromotionActivity, PromotionStatus

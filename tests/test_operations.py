@@ -18,9 +18,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import create_app
-from gateway.ide import EXAMPLE_QUERY, EXAMPLE_VARIABLES
-from gateway.logs import ACCESS, JsonFormatter
-from gateway.tracing import Tracing
+from gateway.http.ide import EXAMPLE_QUERY, EXAMPLE_VARIABLES
+from gateway.observability.logs import ACCESS, JsonFormatter
+from gateway.observability.tracing import Tracing
 from sandbox import BRAND_B_AUTHORIZATION, DEMO_AUTHORIZATION
 from tests.conftest import GatewayClient, SandboxAdmin, gateway_for, settings_for
 from tests.queries import BIG_CUSTOMER
@@ -291,7 +291,7 @@ def test_the_ide_example_is_the_readmes() -> None:
 
 @asynccontextmanager
 async def two_workers(sandbox: SandboxAdmin, directory: Path) -> AsyncIterator[str]:
-    from tests.gateway.test_server import gateway_on
+    from tests.gateway.runtime.test_server import gateway_on
 
     with gateway_on(sandbox.url, WEB_CONCURRENCY="2", PROMETHEUS_MULTIPROC_DIR=str(directory)) as (
         _process,

@@ -13,11 +13,11 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.documents import sha256_hex
+from gateway.operations.documents import sha256_hex
 from gateway.settings import Settings, SettingsError
 from sandbox import BRAND_B_AUTHORIZATION, DEMO_AUTHORIZATION
 from tests.conftest import GatewayClient, SandboxAdmin, gateway_for, settings_for
-from tests.gateway.test_operation_limits import fan_out
+from tests.gateway.operations.test_limits import fan_out
 from tests.queries import BIG_CUSTOMER, WALLET
 
 pytestmark = pytest.mark.integration

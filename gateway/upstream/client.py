@@ -19,9 +19,9 @@ import httpx
 from gateway import errors, jsonio
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
-from gateway.metrics import BREAKER_STATES, Metrics
+from gateway.observability.metrics import BREAKER_STATES, Metrics
+from gateway.observability.tracing import Tracing, mark_failed
 from gateway.settings import Settings
-from gateway.tracing import Tracing, mark_failed
 from gateway.upstream import parsing, records
 from gateway.upstream.breaker import BreakerState, CircuitBreaker
 from gateway.upstream.calls import Caller, UpstreamCall

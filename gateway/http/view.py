@@ -1,0 +1,100 @@
+"""Strawberry's ASGI view, with the gateway's per-request context."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from gateway import jsonio
+from gateway.credentials import Credential
+from gateway.deadline import Deadline
+from gateway.http.ide import graphiql_page
+from gateway.http.request_log import record_of, request_id
+from gateway.loaders.promotions import UpstreamCaches, build_loaders
+from gateway.loaders.staleness import StaleLog
+from gateway.observability.request_record import RequestRecord
+from gateway.operations.cost import CallBudget
+from gateway.settings import Settings
+from gateway.upstream.calls import Caller
+from gateway.upstream.client import UpstreamClient
+from resolvers.context import RequestContext
+
+EXPLAIN_HEADER = "x-gateway-explain"
+
+
+class UpstreamSource(Protocol):
+    """The process's upstream client (opened by the app's lifespan) and caches."""
+
+    settings: Settings
+    caches: UpstreamCaches
+
+    @property
+    def client(self) -> UpstreamClient: ...
+
+
+class GatewayGraphQL(GraphQL[RequestContext, None]):
+    def __init__(self, schema: strawberry.Schema, upstream: UpstreamSource) -> None:
+        settings = upstream.settings
+        super().__init__(
+            schema,
+            graphql_ide=None if settings.is_production else "graphiql",
+            # No subscriptions in this schema: no queries over WebSocket either.
+            subscription_protocols=(),
+            multipart_uploads_enabled=False,
+        )
+        self._settings = settings
+        self._upstream = upstream
+        self._secret = settings.cache_key_secret.encode()
+        self._ide_page = graphiql_page(settings.upstream_authorization)
+
+    def credential(self, authorization: str | None) -> Credential:
+        header = authorization or self._settings.upstream_authorization
+        return Credential.from_header(header, secret=self._secret)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self._ide_page)
+
+    def encode_json(self, data: object) -> bytes:
+        return jsonio.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return jsonio.loads(data)
+
+    async def get_context(self, request: Request | WebSocket, response: object) -> RequestContext:
+        settings = self._settings
+        headers = request.headers
+        record = record_of(request.scope) or RequestRecord(request_id(headers.get("x-request-id")))
+        record.explain = headers.get(EXPLAIN_HEADER) == "1" and (
+            not settings.is_production or settings.allow_explain
+        )
+        forwarded = {"X-Request-ID": record.request_id}
+        record.traceparent = headers.get("traceparent")
+        if record.traceparent:
+            # Replaced by the call's own span's when tracing is on.
+            forwarded["traceparent"] = record.traceparent
+        caller = Caller(
+            Deadline.after(settings.operation_timeout_s),
+            calls=record.calls,
+            itemised=record.explain,
+            headers=forwarded,
+        )
+        credential = self.credential(headers.get("authorization"))
+        stale = StaleLog()
+        budget = CallBudget(settings.max_upstream_calls_per_operation)
+        upstream = self._upstream
+        loaders = build_loaders(
+            upstream.client, upstream.caches, credential, settings, caller, stale, budget
+        )
+        return RequestContext(
+            credential=credential,
+            loaders=loaders,
+            settings=settings,
+            stale=stale,
+            calls=budget,
+            record=record,
+        )

@@ -1,0 +1,79 @@
+"""Once per operation (never per field): metrics, the request record, explain mode.
+
+`OperationReport` runs first among the schema's extensions, so it leaves last and
+sees the errors already coded. `Explain` adds `extensions.explain` when the
+request asked for it (and may).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from strawberry.extensions import SchemaExtension
+
+from gateway.observability.metrics import Metrics
+from gateway.observability.request_record import RequestRecord
+from gateway.observability.tracing import Tracing, mark_failed
+
+
+def _record(extension: SchemaExtension) -> RequestRecord | None:
+    found = getattr(extension.execution_context.context, "record", None)
+    return found if isinstance(found, RequestRecord) else None
+
+
+class OperationReport(SchemaExtension):
+    def __init__(self, *, metrics: Metrics, tracing: Tracing) -> None:
+        self._metrics = metrics
+        self._tracing = tracing
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        record = _record(self)
+        # The name is known once parsed; the span is renamed then.
+        traceparent = record.traceparent if record is not None else None
+        with self._tracing.operation("operation", traceparent) as span:
+            yield
+            label = self._report(started)
+            if span is not None:
+                span.update_name(f"graphql {label}")
+                span.set_attribute("graphql.operation.name", label)
+                if record is not None:
+                    span.set_attribute("gateway.request_id", record.request_id)
+                    span.set_attribute("gateway.upstream.calls", record.upstream_calls())
+                    if record.error_codes:
+                        mark_failed(span, record.error_codes[0])
+
+    def _report(self, started: float) -> str:
+        context = self.execution_context
+        result = context.result
+        errors = result.errors if result is not None and result.errors else []
+        codes = [str((e.extensions or {}).get("code", "INTERNAL")) for e in errors]
+        data = result.data if result is not None else None
+        if not errors:
+            outcome = "ok"
+        elif data and any(value is not None for value in data.values()):
+            outcome = "partial"
+        else:
+            outcome = "error"
+        # The name sent, else the document's first operation's (strawberry's rule).
+        label = self._metrics.operation_names.label(context.operation_name)
+        metrics = self._metrics
+        metrics.operations.labels(label, outcome).inc()
+        metrics.operation_seconds.labels(label).observe(time.perf_counter() - started)
+        for code in codes:
+            metrics.errors.labels(code).inc()
+        record = _record(self)
+        if record is not None:
+            record.operation_name = label
+            record.error_codes = codes
+        return label
+
+
+class Explain(SchemaExtension):
+    def get_results(self) -> dict[str, Any]:
+        record = _record(self)
+        if record is None or not record.explain:
+            return {}
+        return {"explain": record.explained()}

@@ -1,0 +1,22 @@
+"""What every resolver gets: the caller's credential, this request's loaders and budget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.credentials import Credential
+from gateway.loaders.promotions import Loaders
+from gateway.loaders.staleness import StaleLog
+from gateway.observability.request_record import RequestRecord
+from gateway.operations.cost import CallBudget
+from gateway.settings import Settings
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    credential: Credential
+    loaders: Loaders
+    settings: Settings
+    stale: StaleLog
+    calls: CallBudget
+    record: RequestRecord

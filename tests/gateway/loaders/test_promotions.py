@@ -1,0 +1,57 @@
+import httpx
+import pytest
+
+from gateway import errors
+from gateway.credentials import Credential
+from gateway.deadline import Deadline
+from gateway.loaders.promotions import Loaders, UpstreamCaches, build_loaders
+from gateway.loaders.staleness import StaleLog
+from gateway.operations.cost import CallBudget
+from gateway.settings import Settings
+from gateway.upstream.calls import Caller
+from gateway.upstream.client import UpstreamClient
+
+SETTINGS = Settings(upstream_url="http://upstream.test")
+
+
+def promotion(request: httpx.Request) -> httpx.Response:
+    promotion_id = int(request.url.path.rsplit("/", 1)[1])
+    return httpx.Response(200, json={"data": [{"id": promotion_id, "programId": 469}]})
+
+
+async def test_the_real_upstream_calls_are_held_to_the_budget() -> None:
+    client = UpstreamClient(httpx.MockTransport(promotion), SETTINGS)
+    credential = Credential.from_header("Basic x", secret=b"k")
+    calls = CallBudget(2)
+    loaders = build_loaders(
+        client,
+        UpstreamCaches(SETTINGS),
+        credential,
+        SETTINGS,
+        Caller(Deadline.after(5)),
+        StaleLog(),
+        calls,
+    )
+    first = await loaders.promotion.load(("469", "1"))
+    second = await loaders.promotion.load(("469", "2"))
+    again = await loaders.promotion.load(("469", "1"))  # per-request dedupe: no new call
+    assert (first.id, second.id, again.id) == ("1", "2", "1")
+    with pytest.raises(errors.CostLimitExceeded):
+        await loaders.promotion.load(("469", "3"))
+    assert calls.spent == 2
+
+
+async def test_cache_hits_cost_nothing() -> None:
+    client = UpstreamClient(httpx.MockTransport(promotion), SETTINGS)
+    credential = Credential.from_header("Basic x", secret=b"k")
+    caches = UpstreamCaches(SETTINGS)
+
+    def loaders(calls: CallBudget) -> Loaders:
+        return build_loaders(
+            client, caches, credential, SETTINGS, Caller(Deadline.after(5)), StaleLog(), calls
+        )
+
+    await loaders(CallBudget(1)).promotion.load(("469", "1"))
+    warm = CallBudget(1)
+    await loaders(warm).promotion.load(("469", "1"))
+    assert warm.spent == 0
