@@ -29,12 +29,12 @@ from gateway.observability.logs import configure_logging
 from gateway.observability.metrics import Metrics
 from gateway.observability.tracing import Tracing
 from gateway.operations.documents import ManifestError, PersistedQueries, TrustedDocuments
-from gateway.operations.guard import PreparedDocuments
+from gateway.operations.guard import OperationPolicy, PreparedDocuments
+from gateway.operations.served_schema import served_schema
 from gateway.runtime.heap import tune_for_serving
 from gateway.settings import Settings, SettingsError
 from gateway.upstream.client import UpstreamClient
 from gateway.upstream.transport import AiohttpTransport
-from schema import build_schema, operation_policy
 
 
 class Upstream:
@@ -111,10 +111,12 @@ def create_app(
         return RedirectResponse("/graphql")
 
     prepared = PreparedDocuments()
-    schema = build_schema(settings, prepared, metrics, tracing)
+    schema = served_schema(settings, prepared, metrics, tracing)
     if trusted is not None:
         try:
-            prepared.prepare(schema._schema, trusted.by_id, operation_policy(settings))
+            prepared.prepare(
+                schema.graphql_schema, trusted.by_id, OperationPolicy.from_settings(settings)
+            )
         except GatewayError as error:
             raise SettingsError(f"TRUSTED_DOCUMENTS: {error.message}") from None
         # Trusted operations always get their own metric label.

@@ -15,10 +15,10 @@ from gateway.credentials import Credential
 from gateway.deadline import Deadline
 from gateway.http.ide import graphiql_page
 from gateway.http.request_log import record_of, request_id
+from gateway.loaders.budget import CallBudget
 from gateway.loaders.promotions import UpstreamCaches, build_loaders
 from gateway.loaders.staleness import StaleLog
 from gateway.observability.request_record import RequestRecord
-from gateway.operations.cost import CallBudget
 from gateway.settings import Settings
 from gateway.upstream.calls import Caller
 from gateway.upstream.client import UpstreamClient

@@ -25,9 +25,9 @@ from gateway.cache.result_cache import (
 )
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
+from gateway.loaders.budget import CallBudget
 from gateway.loaders.staleness import StaleLog
 from gateway.observability.metrics import Metrics
-from gateway.operations.cost import CallBudget
 from gateway.settings import Settings
 from gateway.upstream import records
 from gateway.upstream.calls import Caller, UpstreamCall

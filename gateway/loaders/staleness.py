@@ -2,14 +2,13 @@
 
 The loaders note each record they got from a stale entry; the fields that
 return such a record mark their response path; the operation's
-`extensions.stale` lists those paths with the age of the data in seconds.
+`extensions.stale` (`gateway.operations.report.StaleReport`) lists those paths
+with the age of the data in seconds.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from strawberry.extensions import SchemaExtension
 
 
 class StaleLog:
@@ -33,13 +32,3 @@ class StaleLog:
 
     def report(self) -> list[dict[str, Any]]:
         return list(self._paths)
-
-
-class StaleReport(SchemaExtension):
-    """Adds `extensions.stale` to a response that holds stale data (once per operation)."""
-
-    def get_results(self) -> dict[str, Any]:
-        log = getattr(self.execution_context.context, "stale", None)
-        if isinstance(log, StaleLog) and log.report():
-            return {"stale": log.report()}
-        return {}

@@ -37,7 +37,6 @@ from graphql import (
     get_named_type,
 )
 
-from gateway import errors
 from resolvers.pagination import DEFAULT_FIRST, MAX_FIRST
 
 
@@ -273,19 +272,3 @@ def _window(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_FIRST:
         return value
     return DEFAULT_FIRST if value is None else MAX_FIRST
-
-
-class CallBudget:
-    """The upstream calls one operation may still start (the estimate, enforced)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.spent = 0
-
-    def spend(self) -> None:
-        if self.spent >= self.limit:
-            raise errors.CostLimitExceeded(
-                f"The operation reached its limit of {self.limit} upstream calls.",
-                details={"maxUpstreamCalls": self.limit},
-            )
-        self.spent += 1

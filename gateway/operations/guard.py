@@ -29,6 +29,7 @@ from strawberry.extensions import SchemaExtension
 from gateway import errors
 from gateway.operations.cost import CostEstimates
 from gateway.operations.limits import OperationLimits, check_operations
+from gateway.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,20 @@ class OperationPolicy:
     limits: OperationLimits
     max_tokens: int
     max_upstream_calls: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OperationPolicy:
+        return cls(
+            limits=OperationLimits(
+                depth=settings.max_depth,
+                aliases=settings.max_aliases,
+                root_fields=settings.max_root_fields,
+                fields=settings.max_fields,
+                directives=settings.max_directives,
+            ),
+            max_tokens=settings.max_tokens,
+            max_upstream_calls=settings.max_upstream_calls_per_operation,
+        )
 
 
 class PreparedDocuments:

@@ -2,7 +2,8 @@
 
 `OperationReport` runs first among the schema's extensions, so it leaves last and
 sees the errors already coded. `Explain` adds `extensions.explain` when the
-request asked for it (and may).
+request asked for it (and may); `StaleReport` adds `extensions.stale` when some
+of the answer came from stale cache entries.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
+from gateway.loaders.staleness import StaleLog
 from gateway.observability.metrics import Metrics
 from gateway.observability.request_record import RequestRecord
 from gateway.observability.tracing import Tracing, mark_failed
@@ -77,3 +79,13 @@ class Explain(SchemaExtension):
         if record is None or not record.explain:
             return {}
         return {"explain": record.explained()}
+
+
+class StaleReport(SchemaExtension):
+    """Adds `extensions.stale` to a response that holds stale data (once per operation)."""
+
+    def get_results(self) -> dict[str, Any]:
+        log = getattr(self.execution_context.context, "stale", None)
+        if isinstance(log, StaleLog) and log.report():
+            return {"stale": log.report()}
+        return {}

@@ -4,9 +4,9 @@ import pytest
 from gateway import errors
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
+from gateway.loaders.budget import CallBudget
 from gateway.loaders.promotions import Loaders, UpstreamCaches, build_loaders
 from gateway.loaders.staleness import StaleLog
-from gateway.operations.cost import CallBudget
 from gateway.settings import Settings
 from gateway.upstream.calls import Caller
 from gateway.upstream.client import UpstreamClient

@@ -5,8 +5,8 @@ import strawberry.schema.schema as strawberry_schema
 from graphql import parse
 
 from gateway.operations.guard import AcceptedDocuments
+from gateway.operations.served_schema import served_schema
 from gateway.settings import Settings
-from schema import build_schema
 
 
 def test_accepted_documents_keep_the_most_recently_used() -> None:
@@ -44,7 +44,7 @@ def test_a_repeated_document_skips_parse_and_validation(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(strawberry_schema, "validate_document", counting)
     monkeypatch.setattr(strawberry_schema, "parse", counting_parse)
-    schema = build_schema(Settings())
+    schema = served_schema(Settings())
     valid, invalid = "{ __typename }", "{ nope }"
     for _ in range(3):
         assert schema.execute_sync(valid).errors is None

@@ -1,0 +1,80 @@
+"""The schema as the gateway serves it: the contract's types composed with the
+extensions that guard, code, report and explain every operation.
+
+Factories build each extension per request; the rule classes they add are
+module-level, so validation caches keyed by rules still hit. Hooks leave in
+reverse order: the report, first, sees the errors ErrorCodes has coded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules
+from strawberry.types import ExecutionContext
+
+from gateway.observability.metrics import Metrics
+from gateway.observability.tracing import Tracing
+from gateway.operations.cost import CostEstimates
+from gateway.operations.error_codes import ErrorCodes
+from gateway.operations.guard import (
+    AcceptedDocuments,
+    OperationGuard,
+    OperationPolicy,
+    PreparedDocuments,
+)
+from gateway.operations.report import Explain, OperationReport, StaleReport
+from gateway.settings import Settings
+from schema import build_schema
+
+
+class GatewaySchema(strawberry.Schema):
+    @property
+    def graphql_schema(self) -> GraphQLSchema:
+        """graphql-core's schema, which strawberry keeps as `_schema`."""
+        return self._schema
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Errors are coded and logged by ErrorCodes; keep strawberry's logger quiet."""
+
+
+def served_schema(
+    settings: Settings,
+    prepared: PreparedDocuments | None = None,
+    metrics: Metrics | None = None,
+    tracing: Tracing | None = None,
+) -> GatewaySchema:
+    """The schema with its guards; `prepared` holds the trusted documents once parsed."""
+    policy = OperationPolicy.from_settings(settings)
+    documents = prepared or PreparedDocuments()
+    accepted = AcceptedDocuments(settings.document_cache_entries)
+    estimates = CostEstimates(
+        list_page_size=settings.list_page_size, max_documents=settings.document_cache_entries
+    )
+    production = settings.is_production
+    extensions: list[Any] = []
+    if metrics is not None:
+        tracer = tracing or Tracing()
+        extensions.append(lambda: OperationReport(metrics=metrics, tracing=tracer))
+    extensions += [
+        lambda: ErrorCodes(hide_suggestions=production),
+        lambda: OperationGuard(
+            policy=policy, prepared=documents, accepted=accepted, estimates=estimates
+        ),
+        StaleReport,
+        Explain,
+    ]
+    if production:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    schema = build_schema(
+        extensions=extensions,
+        fast_execution=getattr(settings, "fast_execution", True),
+        kept_answers=settings.subtree_cache_entries,
+        schema_class=GatewaySchema,
+    )
+    assert isinstance(schema, GatewaySchema)
+    return schema
