@@ -1,0 +1,228 @@
+"""The README and docs/ stay true: links resolve, examples run against the schema.
+
+Links: every relative link or image in README.md, docs/*.md and bench/README.md
+points at a file or folder of the repo, and an `#anchor` at a heading of its
+target (GitHub's slugs: lower case, punctuation dropped, spaces to hyphens,
+repeats numbered). Paths written in code spans (`gateway/app.py`) must exist too.
+Examples: every ```graphql block of the README parses, names each operation, and
+validates against the committed schema.graphql.
+"""
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import graphql
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+MAX_README_LINES = 150
+
+# Top-level folders a code span may name as a path, e.g. `gateway/http` or `deploy/`.
+REPO_FOLDERS = ("gateway", "schema", "resolvers", "sandbox", "bench", "tests", "deploy", "docs")
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_INLINE_LINK = re.compile(
+    r"!?\[(?:[^\]\[]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)"
+)
+_REFERENCE_LINK = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+\"[^\"]*\")?\s*$")
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_PATH = re.compile(r"^(?:" + "|".join(REPO_FOLDERS) + r")(?:/[\w.-]+)*/?$")
+
+
+def documents() -> list[Path]:
+    """The Markdown files whose links are checked."""
+    return [README, ROOT / "bench" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def prose_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, line) outside fenced code blocks."""
+    lines: list[tuple[int, str]] = []
+    fenced = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _FENCE.match(line):
+            fenced = not fenced
+            continue
+        if not fenced:
+            lines.append((number, line))
+    return lines
+
+
+def fenced_blocks(text: str, language: str) -> list[str]:
+    """The contents of the ```<language> blocks of `text`."""
+    blocks: list[str] = []
+    current: list[str] | None = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if current is None:
+            if stripped in (f"```{language}", f"~~~{language}"):
+                current = []
+        elif stripped in ("```", "~~~"):
+            blocks.append("\n".join(current))
+            current = None
+        else:
+            current.append(line)
+    return blocks
+
+
+def links(text: str) -> list[tuple[int, str]]:
+    """(line number, target) of every inline, image and reference link outside code."""
+    found: list[tuple[int, str]] = []
+    for number, line in prose_lines(text):
+        reference = _REFERENCE_LINK.match(line)
+        if reference:
+            found.append((number, reference.group(1)))
+            continue
+        without_code = _CODE_SPAN.sub(lambda span: " " * len(span.group(0)), line)
+        found.extend((number, match.group(1)) for match in _INLINE_LINK.finditer(without_code))
+    return found
+
+
+def code_span_paths(text: str) -> list[tuple[int, str]]:
+    """(line number, path) of code spans outside code blocks that name a repo path."""
+    return [
+        (number, span.group(2).strip())
+        for number, line in prose_lines(text)
+        for span in _CODE_SPAN.finditer(line)
+        if _PATH.match(span.group(2).strip())
+    ]
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading's text."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # links: their text
+    text = text.replace("`", "").replace("*", "")
+    text = re.sub(r"<[^>]+>", "", text)  # inline HTML
+    text = re.sub(r"[^\w\- ]", "", text.lower())
+    return text.replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    """The anchors of a Markdown file's headings, repeats numbered as GitHub does."""
+    seen: Counter[str] = Counter()
+    found: set[str] = set()
+    for _, line in prose_lines(path.read_text()):
+        heading = _HEADING.match(line)
+        if heading is None:
+            continue
+        base = slug(heading.group(2))
+        found.add(base if seen[base] == 0 else f"{base}-{seen[base]}")
+        seen[base] += 1
+    return found
+
+
+def broken_links(document: Path, root: Path = ROOT) -> list[str]:
+    """What is wrong with the relative links of `document` (a file under `root`)."""
+    problems: list[str] = []
+    where = document.relative_to(root)
+    for number, target in links(document.read_text()):
+        if _SCHEME.match(target) or target.startswith("//"):
+            continue  # an external address: not checked here
+        file_part, _, anchor = target.partition("#")
+        linked = (document.parent / file_part).resolve() if file_part else document
+        if not linked.exists():
+            problems.append(f"{where}:{number}: {target}: no such file")
+        elif anchor and linked.suffix == ".md" and anchor not in anchors(linked):
+            problems.append(f"{where}:{number}: {target}: no heading #{anchor}")
+        elif anchor and linked.suffix != ".md":
+            problems.append(f"{where}:{number}: {target}: an anchor into a non-Markdown file")
+    return problems
+
+
+def test_every_documentation_page_is_checked() -> None:
+    names = {path.relative_to(ROOT).as_posix() for path in documents()}
+    for page in ("architecture", "errors", "operations", "security", "resilience"):
+        assert f"docs/{page}.md" in names
+    assert all(path.exists() for path in documents())
+
+
+def test_relative_links_resolve_to_files_and_headings() -> None:
+    problems = [problem for document in documents() for problem in broken_links(document)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_link_check_sees_the_readme_links() -> None:
+    targets = {target for _, target in links(README.read_text())}
+    assert "docs/settings.md" in targets
+    assert "bench/README.md" in targets
+
+
+def test_a_broken_link_or_anchor_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "other.md").write_text("# Other page\n\n## What closed the gap, and what is left\n")
+    page = tmp_path / "page.md"
+    page.write_text(
+        "# Page\n\n"
+        "[fine](other.md#what-closed-the-gap-and-what-is-left) [self](#page)\n"
+        "[gone](missing.md) and ![gone too](img/missing.png)\n"
+        "[no heading](other.md#nowhere) `[not a link](missing-in-code.md)`\n"
+        "```\n[inside a block](missing-in-block.md)\n```\n"
+        "[external](https://example.com/x.md)\n"
+        "[ref]: missing-reference.md\n"
+    )
+    assert broken_links(page, tmp_path) == [
+        "page.md:4: missing.md: no such file",
+        "page.md:4: img/missing.png: no such file",
+        "page.md:5: other.md#nowhere: no heading #nowhere",
+        "page.md:10: missing-reference.md: no such file",
+    ]
+
+
+def test_slugs_follow_github() -> None:
+    assert slug("What closed the gap, and what is left") == "what-closed-the-gap-and-what-is-left"
+    assert slug("`gateway/http`: the edge") == "gatewayhttp-the-edge"
+    assert slug("Set-up: two commands") == "set-up-two-commands"
+    assert slug("Per_request [loaders](x.md)") == "per_request-loaders"
+
+
+def test_paths_named_in_the_readme_and_docs_exist() -> None:
+    pages = [README, *sorted((ROOT / "docs").glob("*.md"))]
+    missing = [
+        f"{page.relative_to(ROOT)}:{number}: `{path}`"
+        for page in pages
+        for number, path in code_span_paths(page.read_text())
+        if not (ROOT / path).exists()
+    ]
+    assert not missing, "\n".join(missing)
+
+
+def test_a_missing_path_in_a_code_span_is_found() -> None:
+    text = "See `gateway/nope.py`, `deploy/`, `make run`, `../shared/x` and `/tmp`.\n"
+    text += "```\n`gateway/in_a_block.py`\n```\n"
+    assert code_span_paths(text) == [(1, "gateway/nope.py"), (1, "deploy/")]
+    assert not (ROOT / "gateway/nope.py").exists()
+
+
+def test_the_readme_is_short() -> None:
+    lines = len(README.read_text().splitlines())
+    assert lines <= MAX_README_LINES, f"README.md has {lines} lines; move detail to docs/"
+
+
+def test_readme_examples_are_named_operations_valid_against_the_schema() -> None:
+    schema = graphql.build_schema((ROOT / "schema.graphql").read_text())
+    examples = fenced_blocks(README.read_text(), "graphql")
+    assert examples, "the README shows no ```graphql example"
+    names: list[str] = []
+    problems: list[str] = []
+    for example in examples:
+        document = graphql.parse(example)
+        for definition in document.definitions:
+            if isinstance(definition, graphql.OperationDefinitionNode):
+                if definition.name is None:
+                    problems.append(f"an anonymous operation: {example[:60]!r}")
+                else:
+                    names.append(definition.name.value)
+        problems.extend(error.message for error in graphql.validate(schema, document))
+    assert not problems, "\n".join(problems)
+    assert "Wallet" in names
+
+
+def test_an_anonymous_or_invalid_example_is_caught() -> None:
+    schema = graphql.build_schema((ROOT / "schema.graphql").read_text())
+    anonymous = graphql.parse('{ promotion(programId: "469", id: "57099") { name } }')
+    operation = anonymous.definitions[0]
+    assert isinstance(operation, graphql.OperationDefinitionNode)
+    assert operation.name is None
+    invalid = graphql.parse('query Bad { promotion(programId: "469", id: "57099") { nope } }')
+    assert graphql.validate(schema, invalid) != []
