@@ -36,7 +36,7 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("JSON encode/decode (orjson)", ("jsonio.py",)),
     ("upstream HTTP client (httpx, aiohttp)", ("httpx/", "httpcore/", "aiohttp/", "yarl/")),
-    ("loaders and caches", ("gateway/loaders.py", "gateway/cache.py", "aiodataloader")),
+    ("loaders and caches", ("gateway/loaders/", "gateway/cache/", "aiodataloader")),
     ("resolvers", ("resolvers/", "schema/customer.py", "schema/promotion.py", "schema/query.py")),
     ("GraphQL parse and validate", ("graphql/language", "graphql/validation")),
     ("graphql-core executor", ("graphql/execution", "strawberry/schema/schema_converter.py")),

@@ -18,13 +18,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from gateway.cache.promotions import PromotionCaches
 from gateway.errors import GatewayError
+from gateway.http.credential import Credentials
 from gateway.http.front_door import ClientRateLimit, FrontDoor
 from gateway.http.health import healthz, readiness
 from gateway.http.limits import RequestLimits
 from gateway.http.request_log import RequestLog
 from gateway.http.view import GatewayGraphQL
-from gateway.loaders.promotions import UpstreamCaches
 from gateway.observability.logs import configure_logging
 from gateway.observability.metrics import Metrics
 from gateway.observability.tracing import Tracing
@@ -44,7 +45,7 @@ class Upstream:
         self.settings = settings
         self.metrics = metrics
         self.tracing = tracing
-        self.caches = UpstreamCaches(settings, metrics)
+        self.caches = PromotionCaches(settings, metrics)
         self._client: UpstreamClient | None = None
 
     @property
@@ -121,7 +122,10 @@ def create_app(
             raise SettingsError(f"TRUSTED_DOCUMENTS: {error.message}") from None
         # Trusted operations always get their own metric label.
         metrics.operation_names.allow(prepared.operation_names())
-    graphql = GatewayGraphQL(schema, upstream)
+    credentials = Credentials(
+        settings.upstream_authorization, secret=settings.cache_key_secret.encode()
+    )
+    graphql = GatewayGraphQL(schema, upstream, credentials)
     middleware = [
         Middleware(RequestLog, metrics=metrics),
         Middleware(
@@ -141,7 +145,7 @@ def create_app(
                 if settings.client_rate_limit_per_min
                 else None
             ),
-            fingerprint=graphql.credential,
+            credentials=credentials,
         ),
     ]
     if settings.cors_origins:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.credentials import Credential
-from gateway.loaders.budget import CallBudget
-from gateway.loaders.promotions import Loaders
-from gateway.loaders.staleness import StaleLog
+from gateway.loaders import CallBudget, Loaders, StaleLog
 from gateway.observability.request_record import RequestRecord
 from gateway.settings import Settings
 

@@ -20,8 +20,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import errors, jsonio
-from gateway.credentials import Credential
 from gateway.http._asgi import read_body, refuse, replay
+from gateway.http.credential import Credentials
 from gateway.operations.documents import PersistedQueries, TrustedDocuments
 from gateway.token_bucket import Exhausted, TokenBuckets
 
@@ -75,14 +75,14 @@ class FrontDoor:
         persisted: PersistedQueries,
         trusted: TrustedDocuments | None,
         client_limit: ClientRateLimit | None,
-        fingerprint: Callable[[str | None], Credential],
+        credentials: Credentials,
         path: str = "/graphql",
     ) -> None:
         self._app = app
         self._persisted = persisted
         self._trusted = trusted
         self._client_limit = client_limit
-        self._fingerprint = fingerprint
+        self._credentials = credentials
         self._path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -106,7 +106,7 @@ class FrontDoor:
         # A client's own credential, not the default one every anonymous caller shares.
         authorization = headers.get("authorization")
         if authorization and authorization.strip():
-            return self._fingerprint(authorization).fingerprint
+            return self._credentials.of(scope).fingerprint
         client = scope.get("client")
         return f"address:{client[0] if client else 'unknown'}"
 

@@ -11,13 +11,12 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from gateway import jsonio
-from gateway.credentials import Credential
+from gateway.cache.promotions import PromotionCaches
 from gateway.deadline import Deadline
+from gateway.http.credential import Credentials
 from gateway.http.ide import graphiql_page
 from gateway.http.request_log import record_of, request_id
-from gateway.loaders.budget import CallBudget
-from gateway.loaders.promotions import UpstreamCaches, build_loaders
-from gateway.loaders.staleness import StaleLog
+from gateway.loaders import CallBudget, Loaders, RequestCalls, StaleLog
 from gateway.observability.request_record import RequestRecord
 from gateway.settings import Settings
 from gateway.upstream.calls import Caller
@@ -31,14 +30,16 @@ class UpstreamSource(Protocol):
     """The process's upstream client (opened by the app's lifespan) and caches."""
 
     settings: Settings
-    caches: UpstreamCaches
+    caches: PromotionCaches
 
     @property
     def client(self) -> UpstreamClient: ...
 
 
 class GatewayGraphQL(GraphQL[RequestContext, None]):
-    def __init__(self, schema: strawberry.Schema, upstream: UpstreamSource) -> None:
+    def __init__(
+        self, schema: strawberry.Schema, upstream: UpstreamSource, credentials: Credentials
+    ) -> None:
         settings = upstream.settings
         super().__init__(
             schema,
@@ -49,12 +50,8 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         )
         self._settings = settings
         self._upstream = upstream
-        self._secret = settings.cache_key_secret.encode()
+        self._credentials = credentials
         self._ide_page = graphiql_page(settings.upstream_authorization)
-
-    def credential(self, authorization: str | None) -> Credential:
-        header = authorization or self._settings.upstream_authorization
-        return Credential.from_header(header, secret=self._secret)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._ide_page)
@@ -83,18 +80,19 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             itemised=record.explain,
             headers=forwarded,
         )
-        credential = self.credential(headers.get("authorization"))
-        stale = StaleLog()
-        budget = CallBudget(settings.max_upstream_calls_per_operation)
         upstream = self._upstream
-        loaders = build_loaders(
-            upstream.client, upstream.caches, credential, settings, caller, stale, budget
+        calls = RequestCalls(
+            client=upstream.client,
+            credential=self._credentials.of(request.scope),
+            caller=caller,
+            budget=CallBudget(settings.max_upstream_calls_per_operation),
+            stale=StaleLog(),
         )
         return RequestContext(
-            credential=credential,
-            loaders=loaders,
+            credential=calls.credential,
+            loaders=Loaders.for_request(calls, upstream.caches, fanout=settings.promotion_fanout),
             settings=settings,
-            stale=stale,
-            calls=budget,
+            stale=calls.stale,
+            calls=calls.budget,
             record=record,
         )

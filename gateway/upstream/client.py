@@ -20,11 +20,12 @@ from gateway import errors, jsonio
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
 from gateway.observability.metrics import BREAKER_STATES, Metrics
+from gateway.observability.request_record import UpstreamCall
 from gateway.observability.tracing import Tracing, mark_failed
 from gateway.settings import Settings
 from gateway.upstream import parsing, records
 from gateway.upstream.breaker import BreakerState, CircuitBreaker
-from gateway.upstream.calls import Caller, UpstreamCall
+from gateway.upstream.calls import Caller
 from gateway.upstream.queries import CustomerPromotionsQuery, PromotionPageQuery
 from gateway.upstream.rate_limit import UpstreamRateLimit
 from gateway.upstream.retries import RetryBudget, backoff_s

@@ -2,11 +2,10 @@ import httpx
 import pytest
 
 from gateway import errors
+from gateway.cache.promotions import PromotionCaches
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
-from gateway.loaders.budget import CallBudget
-from gateway.loaders.promotions import Loaders, UpstreamCaches, build_loaders
-from gateway.loaders.staleness import StaleLog
+from gateway.loaders import CallBudget, Loaders, RequestCalls, StaleLog
 from gateway.settings import Settings
 from gateway.upstream.calls import Caller
 from gateway.upstream.client import UpstreamClient
@@ -23,14 +22,10 @@ async def test_the_real_upstream_calls_are_held_to_the_budget() -> None:
     client = UpstreamClient(httpx.MockTransport(promotion), SETTINGS)
     credential = Credential.from_header("Basic x", secret=b"k")
     calls = CallBudget(2)
-    loaders = build_loaders(
-        client,
-        UpstreamCaches(SETTINGS),
-        credential,
-        SETTINGS,
-        Caller(Deadline.after(5)),
-        StaleLog(),
-        calls,
+    loaders = Loaders.for_request(
+        RequestCalls(client, credential, Caller(Deadline.after(5)), calls, StaleLog()),
+        PromotionCaches(SETTINGS),
+        fanout=SETTINGS.promotion_fanout,
     )
     first = await loaders.promotion.load(("469", "1"))
     second = await loaders.promotion.load(("469", "2"))
@@ -44,11 +39,13 @@ async def test_the_real_upstream_calls_are_held_to_the_budget() -> None:
 async def test_cache_hits_cost_nothing() -> None:
     client = UpstreamClient(httpx.MockTransport(promotion), SETTINGS)
     credential = Credential.from_header("Basic x", secret=b"k")
-    caches = UpstreamCaches(SETTINGS)
+    caches = PromotionCaches(SETTINGS)
 
     def loaders(calls: CallBudget) -> Loaders:
-        return build_loaders(
-            client, caches, credential, SETTINGS, Caller(Deadline.after(5)), StaleLog(), calls
+        return Loaders.for_request(
+            RequestCalls(client, credential, Caller(Deadline.after(5)), calls, StaleLog()),
+            caches,
+            fanout=SETTINGS.promotion_fanout,
         )
 
     await loaders(CallBudget(1)).promotion.load(("469", "1"))

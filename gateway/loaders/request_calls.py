@@ -1,0 +1,34 @@
+"""What every upstream call of one request shares: the client, the caller's
+credential, the deadline and call list (`Caller`), the call budget, and the log
+of records served stale."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.credentials import Credential
+from gateway.deadline import Deadline
+from gateway.loaders.budget import CallBudget
+from gateway.loaders.staleness import StaleLog
+from gateway.observability.request_record import UpstreamCall
+from gateway.upstream.calls import Caller
+from gateway.upstream.client import UpstreamClient
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCalls:
+    client: UpstreamClient
+    credential: Credential
+    caller: Caller
+    budget: CallBudget
+    stale: StaleLog
+
+    def served_from_cache(self, endpoint: str, params: dict[str, str], event: str) -> None:
+        """Note a lookup the cache answered (a miss is noted by the call itself)."""
+        if event != "miss" and self.caller.calls is not None:
+            self.caller.calls.append(UpstreamCall(endpoint, params, event))
+
+
+def in_background(deadline: Deadline) -> Caller:
+    """A refresh no request waits for: reported nowhere, spending no request's budget."""
+    return Caller(deadline, calls=None, cache="refresh")
