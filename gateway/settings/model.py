@@ -1,105 +1,369 @@
-"""The gateway's configuration: one typed, immutable object read from the environment.
-
-Every setting is documented in the README's settings table, under the same name.
-"""
+"""The gateway's settings, each declared once: its environment variable, what it accepts,
+its default and what it means. `Settings.from_env()` and the table in docs/settings.md
+(`python -m gateway.settings --write docs/settings.md`) are both derived from here."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 import secrets
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-T = TypeVar("T")
+from gateway.settings import parsers as p
+from gateway.settings.declare import Factory, SettingsError, read_environment, setting
+from gateway.settings.parsers import Environment
 
-Environment = Literal["development", "production"]
+__all__ = [
+    "DEFAULT_CUSTOMER_PROMOTIONS_PATH",
+    "DEFAULT_PROMOTION_LIST_PATH",
+    "DEFAULT_PROMOTION_PATH",
+    "Environment",
+    "Settings",
+    "SettingsError",
+]
 
 DEFAULT_PROMOTION_PATH = "/v1/api_gateway/loyalty/v1/programs/{programId}/promotions/{promotionId}"
 DEFAULT_PROMOTION_LIST_PATH = "/api_gateway/loyalty/v1/programs/promotions/list"
 DEFAULT_CUSTOMER_PROMOTIONS_PATH = "/v2/customers/lookup/promotionData"
 
 
-class SettingsError(ValueError):
-    """A setting from the environment that cannot be used."""
+def _random_secret() -> str:
+    return secrets.token_hex(32)
 
 
 @dataclass(frozen=True)
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
-    environment: Environment = "development"
-    log_level: str = "INFO"
-    # None: serve the embedded sandbox upstream and talk to it over HTTP.
-    upstream_url: str | None = None
-    # Sent upstream when a client sends no Authorization header of its own.
-    upstream_authorization: str | None = field(default=None, repr=False)
-    promotion_path: str = DEFAULT_PROMOTION_PATH
-    promotion_list_path: str = DEFAULT_PROMOTION_LIST_PATH
-    customer_promotions_path: str = DEFAULT_CUSTOMER_PROMOTIONS_PATH
-    upstream_timeout_s: float = 5.0
-    upstream_max_connections: int = 100
-    # Concurrent by-id calls one request may make (the vendor has no batch endpoint):
-    # a page of up to 100 promotions loads in one round trip.
-    promotion_fanout: int = 100
-    cache_ttl_s: float = 60.0
-    cache_max_entries: int = 10_000
-    # Page size asked of the list endpoint; windows are cut from cached pages.
-    list_page_size: int = 100
-    # Key of the HMAC that scopes cache entries by credential. Random if unset.
-    cache_key_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
-    sandbox_port: int = 8081
-    # The budget of one GraphQL operation, shared by all of its upstream calls.
-    operation_timeout_s: float = 10.0
-    # Retries of one idempotent call (connection errors, 502, 503, 504, 429).
-    upstream_max_retries: int = 2
-    upstream_retry_base_s: float = 0.1
-    # The longest Retry-After the gateway honours (longer ones are capped).
-    upstream_retry_after_max_s: float = 5.0
-    # Retries may be at most this share of the calls of the last 10 s.
-    upstream_retry_budget: float = 0.1
-    breaker_failure_threshold: int = 5
-    # How long an open breaker fails fast before it lets one probe through.
-    breaker_open_s: float = 10.0
-    # How long past their TTL cached entries may still be served when a refresh fails.
-    stale_if_error_s: float = 3600.0
-    # A hit this close to its expiry refreshes the entry in the background.
-    cache_refresh_ahead_s: float = 10.0
-    cache_max_bytes: int = 256 * 1024 * 1024
-    # The vendor's quota per credential; each worker takes an equal share of it.
-    upstream_rate_limit_per_min: int = 1000
-    # The longest a call queues for the rate limit before failing with RATE_LIMITED.
-    upstream_rate_limit_max_wait_s: float = 1.0
-    # Upstream calls in flight per worker; more queue (up to the queue bound) or fail fast.
-    upstream_max_concurrency: int = 100
-    upstream_max_queue: int = 1024
-    upstream_max_body_bytes: int = 8 * 1024 * 1024
-    max_request_bytes: int = 1024 * 1024
-    # GraphQL requests in progress per worker; beyond it, HTTP 503 with Retry-After.
-    max_concurrent_requests: int = 256
-    shutdown_grace_s: float = 20.0
+    # Each field: setting(VARIABLE, parser, default, description). Descriptions are one
+    # sentence each: they are the settings table's last column.
+    host: str = setting(
+        "HOST",
+        p.address,
+        "127.0.0.1",
+        "The address the server listens on (`0.0.0.0` for every interface).",
+    )
+    port: int = setting("PORT", p.port, 8000, "The port the server listens on.")
+    workers: int = setting(
+        "WEB_CONCURRENCY",
+        p.positive_int,
+        1,
+        "How many worker processes serve requests, each with its own caches and limits.",
+    )
+    # setting() returns a field, not a shared value (ruff sees through it for builtin types).
+    environment: Environment = setting(  # noqa: RUF009
+        "GATEWAY_ENV",
+        p.environment,
+        "development",
+        "`development` serves GraphiQL and answers introspection and explain requests; "
+        "`production` turns them off, hides field suggestions in errors and logs JSON lines.",
+    )
+    log_level: str = setting(
+        "LOG_LEVEL",
+        p.log_level,
+        "INFO",
+        "The least severe level of the log lines written, e.g. `DEBUG`, `INFO` or `WARNING`.",
+    )
+    upstream_url: str | None = setting(
+        "UPSTREAM_URL",
+        p.url,
+        None,
+        "The vendor API's base URL, e.g. `https://eu.api.capillarytech.com`; "
+        "unset, the gateway serves the embedded sandbox upstream and talks to it over HTTP.",
+    )
+    upstream_authorization: str | None = setting(
+        "UPSTREAM_AUTHORIZATION",
+        p.credential,
+        None,
+        "The `Authorization` header sent upstream when a client sends none of its own "
+        "(with the embedded sandbox, its demo credential).",
+        secret=True,
+    )
+    promotion_path: str = setting(
+        "UPSTREAM_PROMOTION_PATH",
+        p.path,
+        DEFAULT_PROMOTION_PATH,
+        "The vendor's path of one promotion, by program and promotion id.",
+    )
+    promotion_list_path: str = setting(
+        "UPSTREAM_PROMOTION_LIST_PATH",
+        p.path,
+        DEFAULT_PROMOTION_LIST_PATH,
+        "The vendor's path of the list of promotions.",
+    )
+    customer_promotions_path: str = setting(
+        "UPSTREAM_CUSTOMER_PROMOTIONS_PATH",
+        p.path,
+        DEFAULT_CUSTOMER_PROMOTIONS_PATH,
+        "The vendor's path of one customer's promotions.",
+    )
+    upstream_timeout_s: float = setting(
+        "UPSTREAM_TIMEOUT_S",
+        p.positive_float,
+        5.0,
+        "The total deadline in seconds of one upstream call: connecting, the headers and the body.",
+    )
+    upstream_max_connections: int = setting(
+        "UPSTREAM_MAX_CONNECTIONS",
+        p.positive_int,
+        100,
+        "The size of each worker's keep-alive connection pool to the upstream.",
+    )
+    promotion_fanout: int = setting(
+        "PROMOTION_FANOUT",
+        p.positive_int,
+        100,
+        "Concurrent by-id calls one request may make, so that a page of up to 100 promotions "
+        "loads in one round trip although the vendor has no batch endpoint (at most "
+        "`UPSTREAM_MAX_CONNECTIONS`).",
+    )
+    cache_ttl_s: float = setting(
+        "CACHE_TTL_S",
+        p.non_negative_float,
+        60.0,
+        "How long in seconds promotions and list pages are cached across requests "
+        "(an entry also expires at its promotion's next start or end).",
+    )
+    cache_max_entries: int = setting(
+        "CACHE_MAX_ENTRIES",
+        p.non_negative_int,
+        10_000,
+        "The most entries each cache (promotions, list pages) holds.",
+    )
+    list_page_size: int = setting(
+        "LIST_PAGE_SIZE",
+        p.page_size,
+        100,
+        "The page size asked of the vendor's list endpoint; the windows clients ask for are cut "
+        "from cached pages.",
+    )
+    cache_key_secret: str = setting(
+        "CACHE_KEY_SECRET",
+        p.secret_key,
+        Factory(_random_secret, "random per process"),
+        "The key of the HMAC that scopes cache entries by credential, so that two credentials "
+        "never share an entry.",
+        secret=True,
+    )
+    sandbox_port: int = setting(
+        "SANDBOX_PORT",
+        p.port,
+        8081,
+        "The port the console script (`make run`) starts the embedded sandbox upstream on "
+        "when `UPSTREAM_URL` is unset.",
+    )
+    operation_timeout_s: float = setting(
+        "OPERATION_TIMEOUT_S",
+        p.positive_float,
+        10.0,
+        "The budget in seconds of one GraphQL operation, shared by all of its upstream calls, "
+        "retries and waits.",
+    )
+    upstream_max_retries: int = setting(
+        "UPSTREAM_MAX_RETRIES",
+        p.non_negative_int,
+        2,
+        "Retries of one idempotent upstream call, after connection errors and 502, 503, 504 "
+        "or 429 answers only.",
+    )
+    upstream_retry_base_s: float = setting(
+        "UPSTREAM_RETRY_BASE_S",
+        p.non_negative_float,
+        0.1,
+        "The backoff base in seconds: retry n waits a random time between 0 and base·2ⁿ.",
+    )
+    upstream_retry_after_max_s: float = setting(
+        "UPSTREAM_RETRY_AFTER_MAX_S",
+        p.non_negative_float,
+        5.0,
+        "The longest `Retry-After` in seconds the gateway waits for; a call told to wait longer "
+        "is not retried.",
+    )
+    upstream_retry_budget: float = setting(
+        "UPSTREAM_RETRY_BUDGET",
+        p.share,
+        0.1,
+        "Retries may be at most this share of the upstream calls of the last 10 seconds "
+        "(plus 5), so that retries cannot multiply an outage.",
+    )
+    breaker_failure_threshold: int = setting(
+        "BREAKER_FAILURE_THRESHOLD",
+        p.positive_int,
+        5,
+        "Consecutive failures (5xx answers, timeouts, connection errors) that open an "
+        "endpoint's circuit breaker.",
+    )
+    breaker_open_s: float = setting(
+        "BREAKER_OPEN_S",
+        p.positive_float,
+        10.0,
+        "How long in seconds an open breaker fails calls fast before it lets one probe through.",
+    )
+    stale_if_error_s: float = setting(
+        "STALE_IF_ERROR_S",
+        p.non_negative_float,
+        3600.0,
+        "How long in seconds past its TTL a cached entry may still be served when its refresh "
+        "fails.",
+    )
+    cache_refresh_ahead_s: float = setting(
+        "CACHE_REFRESH_AHEAD_S",
+        p.non_negative_float,
+        10.0,
+        "A cache hit this close in seconds to its entry's expiry refreshes the entry in the "
+        "background.",
+    )
+    cache_max_bytes: int = setting(
+        "CACHE_MAX_BYTES",
+        p.positive_int,
+        256 * 1024 * 1024,
+        "The byte bound of both caches (promotions, list pages) together, 256 MiB by default "
+        "(approximate: entries are weighed by their pickled size).",
+    )
+    upstream_rate_limit_per_min: int = setting(
+        "UPSTREAM_RATE_LIMIT_PER_MIN",
+        p.positive_int,
+        1000,
+        "The vendor's quota of calls a minute per credential, of which each worker takes "
+        "an equal share (`1/WEB_CONCURRENCY`).",
+    )
+    upstream_rate_limit_max_wait_s: float = setting(
+        "UPSTREAM_RATE_LIMIT_MAX_WAIT_S",
+        p.non_negative_float,
+        1.0,
+        "The longest in seconds a call queues for the rate limit before failing with "
+        "`RATE_LIMITED`.",
+    )
+    upstream_max_concurrency: int = setting(
+        "UPSTREAM_MAX_CONCURRENCY",
+        p.positive_int,
+        100,
+        "Upstream calls in flight per worker (at most `UPSTREAM_MAX_CONNECTIONS`); more wait "
+        "in a queue of `UPSTREAM_MAX_QUEUE` calls, or fail fast when it is full.",
+    )
+    upstream_max_queue: int = setting(
+        "UPSTREAM_MAX_QUEUE",
+        p.non_negative_int,
+        1024,
+        "Upstream calls per worker that may wait for a free slot (see "
+        "`UPSTREAM_MAX_CONCURRENCY`); beyond it a call fails at once with `OVERLOADED`.",
+    )
+    upstream_max_body_bytes: int = setting(
+        "UPSTREAM_MAX_BODY_BYTES",
+        p.positive_int,
+        8 * 1024 * 1024,
+        "The largest upstream response body read, in bytes once decoded (8 MiB by default).",
+    )
+    max_request_bytes: int = setting(
+        "MAX_REQUEST_BYTES",
+        p.positive_int,
+        1024 * 1024,
+        "The largest request body accepted in bytes, whether its length is declared or it is "
+        "chunked (1 MiB by default); a larger one gets HTTP 413.",
+    )
+    max_concurrent_requests: int = setting(
+        "MAX_CONCURRENT_REQUESTS",
+        p.positive_int,
+        256,
+        "GraphQL requests in progress per worker; beyond it, HTTP 503 with `Retry-After`.",
+    )
+    shutdown_grace_s: float = setting(
+        "SHUTDOWN_GRACE_S",
+        p.non_negative_float,
+        20.0,
+        "On SIGTERM, how long in seconds the requests in progress may take to finish.",
+    )
     # Operation limits, checked before any upstream call (fragments counted where spread).
-    max_depth: int = 15
-    max_aliases: int = 30
-    max_root_fields: int = 10
-    max_fields: int = 500
-    max_directives: int = 50
-    max_tokens: int = 3000
-    max_upstream_calls_per_operation: int = 120
-    # Documents that passed validation, remembered by text so repeats skip parse and validation.
-    document_cache_entries: int = 512
-    subtree_cache_entries: int = 4096
-    # An Apollo or Relay persisted-query manifest: only its documents run.
-    trusted_documents: str | None = None
-    # Automatic persisted queries remembered per worker (0: APQ off).
-    apq_max_entries: int = 1000
-    # Requests a minute per credential (else per client address); 0: no limit.
-    client_rate_limit_per_min: int = 3000
-    cors_origins: tuple[str, ...] = ()
-    # Explain mode in production (always on in development) for X-Gateway-Explain: 1.
-    allow_explain: bool = False
+    max_depth: int = setting(
+        "MAX_DEPTH",
+        p.positive_int,
+        15,
+        "The deepest an operation's selections may nest, counting fragments where they are spread.",
+    )
+    max_aliases: int = setting(
+        "MAX_ALIASES",
+        p.non_negative_int,
+        30,
+        "The most aliases in one operation, counting fragments where they are spread.",
+    )
+    max_root_fields: int = setting(
+        "MAX_ROOT_FIELDS",
+        p.positive_int,
+        10,
+        "The most top-level fields in one operation, counting fragments where they are spread.",
+    )
+    max_fields: int = setting(
+        "MAX_FIELDS",
+        p.positive_int,
+        500,
+        "The most fields in one operation, counting fragments where they are spread.",
+    )
+    max_directives: int = setting(
+        "MAX_DIRECTIVES",
+        p.non_negative_int,
+        50,
+        "The most directives in one operation, counting fragments where they are spread.",
+    )
+    max_tokens: int = setting(
+        "MAX_TOKENS",
+        p.positive_int,
+        3000,
+        "The most tokens the parser reads of one document before giving up on it.",
+    )
+    max_upstream_calls_per_operation: int = setting(
+        "MAX_UPSTREAM_CALLS_PER_OPERATION",
+        p.positive_int,
+        120,
+        "The most upstream calls one operation may make, estimated before it runs and enforced "
+        "while it runs.",
+    )
+    document_cache_entries: int = setting(
+        "DOCUMENT_CACHE_ENTRIES",
+        p.non_negative_int,
+        512,
+        "Documents that passed the limits and validation, remembered by their text so that "
+        "repeats skip parsing and validation (0: off).",
+    )
+    subtree_cache_entries: int = setting(
+        "SUBTREE_CACHE_ENTRIES",
+        p.non_negative_int,
+        4096,
+        "Completed `Promotion` answers kept per cached promotion and selection, so that a warm "
+        "promotion is not completed again on every request; answers that used variables, had "
+        "errors or waited on a load are never kept (0: off).",
+    )
+    trusted_documents: str | None = setting(
+        "TRUSTED_DOCUMENTS",
+        p.file_path,
+        None,
+        "A JSON file, an Apollo persisted-query manifest or a Relay `{id: document}` map, whose "
+        "documents are then the only ones that run.",
+    )
+    apq_max_entries: int = setting(
+        "APQ_MAX_ENTRIES",
+        p.non_negative_int,
+        1000,
+        "Automatic persisted queries remembered per worker (0: off; always off with "
+        "`TRUSTED_DOCUMENTS`).",
+    )
+    client_rate_limit_per_min: int = setting(
+        "CLIENT_RATE_LIMIT_PER_MIN",
+        p.non_negative_int,
+        3000,
+        "Requests a minute per credential, else per client address (0: no limit).",
+    )
+    cors_origins: tuple[str, ...] = setting(
+        "CORS_ORIGINS",
+        p.origins,
+        (),
+        "The origins allowed to call the gateway from a browser on another site "
+        "(none: no CORS headers are sent).",
+    )
+    allow_explain: bool = setting(
+        "ALLOW_EXPLAIN",
+        p.boolean,
+        False,
+        "Honour `X-Gateway-Explain: 1` in production too (it is always honoured in development).",
+    )
 
     @property
     def is_production(self) -> bool:
@@ -110,115 +374,9 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        read = _Reader(env)
-        defaults = cls()
-        settings = cls(
-            host=read("HOST", str, defaults.host),
-            port=read("PORT", _port, defaults.port),
-            workers=read("WEB_CONCURRENCY", _positive_int, defaults.workers),
-            environment=read("GATEWAY_ENV", _environment, defaults.environment),
-            log_level=read("LOG_LEVEL", str.upper, defaults.log_level),
-            upstream_url=read("UPSTREAM_URL", _url, None),
-            upstream_authorization=read("UPSTREAM_AUTHORIZATION", str, None),
-            promotion_path=read("UPSTREAM_PROMOTION_PATH", _path, defaults.promotion_path),
-            promotion_list_path=read(
-                "UPSTREAM_PROMOTION_LIST_PATH", _path, defaults.promotion_list_path
-            ),
-            customer_promotions_path=read(
-                "UPSTREAM_CUSTOMER_PROMOTIONS_PATH", _path, defaults.customer_promotions_path
-            ),
-            upstream_timeout_s=read(
-                "UPSTREAM_TIMEOUT_S", _positive_float, defaults.upstream_timeout_s
-            ),
-            upstream_max_connections=read(
-                "UPSTREAM_MAX_CONNECTIONS", _positive_int, defaults.upstream_max_connections
-            ),
-            promotion_fanout=read("PROMOTION_FANOUT", _positive_int, defaults.promotion_fanout),
-            cache_ttl_s=read("CACHE_TTL_S", _non_negative_float, defaults.cache_ttl_s),
-            cache_max_entries=read(
-                "CACHE_MAX_ENTRIES", _non_negative_int, defaults.cache_max_entries
-            ),
-            list_page_size=read("LIST_PAGE_SIZE", _page_size, defaults.list_page_size),
-            cache_key_secret=read("CACHE_KEY_SECRET", str, defaults.cache_key_secret),
-            sandbox_port=read("SANDBOX_PORT", _port, defaults.sandbox_port),
-            operation_timeout_s=read(
-                "OPERATION_TIMEOUT_S", _positive_float, defaults.operation_timeout_s
-            ),
-            upstream_max_retries=read(
-                "UPSTREAM_MAX_RETRIES", _non_negative_int, defaults.upstream_max_retries
-            ),
-            upstream_retry_base_s=read(
-                "UPSTREAM_RETRY_BASE_S", _non_negative_float, defaults.upstream_retry_base_s
-            ),
-            upstream_retry_after_max_s=read(
-                "UPSTREAM_RETRY_AFTER_MAX_S",
-                _non_negative_float,
-                defaults.upstream_retry_after_max_s,
-            ),
-            upstream_retry_budget=read(
-                "UPSTREAM_RETRY_BUDGET", _share, defaults.upstream_retry_budget
-            ),
-            breaker_failure_threshold=read(
-                "BREAKER_FAILURE_THRESHOLD", _positive_int, defaults.breaker_failure_threshold
-            ),
-            breaker_open_s=read("BREAKER_OPEN_S", _positive_float, defaults.breaker_open_s),
-            stale_if_error_s=read(
-                "STALE_IF_ERROR_S", _non_negative_float, defaults.stale_if_error_s
-            ),
-            cache_refresh_ahead_s=read(
-                "CACHE_REFRESH_AHEAD_S", _non_negative_float, defaults.cache_refresh_ahead_s
-            ),
-            cache_max_bytes=read("CACHE_MAX_BYTES", _positive_int, defaults.cache_max_bytes),
-            upstream_rate_limit_per_min=read(
-                "UPSTREAM_RATE_LIMIT_PER_MIN", _positive_int, defaults.upstream_rate_limit_per_min
-            ),
-            upstream_rate_limit_max_wait_s=read(
-                "UPSTREAM_RATE_LIMIT_MAX_WAIT_S",
-                _non_negative_float,
-                defaults.upstream_rate_limit_max_wait_s,
-            ),
-            upstream_max_concurrency=read(
-                "UPSTREAM_MAX_CONCURRENCY", _positive_int, defaults.upstream_max_concurrency
-            ),
-            upstream_max_queue=read(
-                "UPSTREAM_MAX_QUEUE", _non_negative_int, defaults.upstream_max_queue
-            ),
-            upstream_max_body_bytes=read(
-                "UPSTREAM_MAX_BODY_BYTES", _positive_int, defaults.upstream_max_body_bytes
-            ),
-            max_request_bytes=read("MAX_REQUEST_BYTES", _positive_int, defaults.max_request_bytes),
-            max_concurrent_requests=read(
-                "MAX_CONCURRENT_REQUESTS", _positive_int, defaults.max_concurrent_requests
-            ),
-            shutdown_grace_s=read(
-                "SHUTDOWN_GRACE_S", _non_negative_float, defaults.shutdown_grace_s
-            ),
-            max_depth=read("MAX_DEPTH", _positive_int, defaults.max_depth),
-            max_aliases=read("MAX_ALIASES", _non_negative_int, defaults.max_aliases),
-            max_root_fields=read("MAX_ROOT_FIELDS", _positive_int, defaults.max_root_fields),
-            max_fields=read("MAX_FIELDS", _positive_int, defaults.max_fields),
-            max_directives=read("MAX_DIRECTIVES", _non_negative_int, defaults.max_directives),
-            max_tokens=read("MAX_TOKENS", _positive_int, defaults.max_tokens),
-            max_upstream_calls_per_operation=read(
-                "MAX_UPSTREAM_CALLS_PER_OPERATION",
-                _positive_int,
-                defaults.max_upstream_calls_per_operation,
-            ),
-            document_cache_entries=read(
-                "DOCUMENT_CACHE_ENTRIES", _non_negative_int, defaults.document_cache_entries
-            ),
-            subtree_cache_entries=read(
-                "SUBTREE_CACHE_ENTRIES", _non_negative_int, defaults.subtree_cache_entries
-            ),
-            trusted_documents=read("TRUSTED_DOCUMENTS", str, None),
-            apq_max_entries=read("APQ_MAX_ENTRIES", _non_negative_int, defaults.apq_max_entries),
-            client_rate_limit_per_min=read(
-                "CLIENT_RATE_LIMIT_PER_MIN", _non_negative_int, defaults.client_rate_limit_per_min
-            ),
-            cors_origins=read("CORS_ORIGINS", _origins, defaults.cors_origins),
-            allow_explain=read("ALLOW_EXPLAIN", _boolean, defaults.allow_explain),
-        )
+        """The settings from `environ` (else the process's environment): a variable unset or
+        blank takes its default; one that cannot be used raises SettingsError naming it."""
+        settings = cls(**read_environment(cls, os.environ if environ is None else environ))
         if settings.promotion_fanout > settings.upstream_max_connections:
             raise SettingsError("PROMOTION_FANOUT must not exceed UPSTREAM_MAX_CONNECTIONS")
         if settings.upstream_max_concurrency > settings.upstream_max_connections:
@@ -232,104 +390,3 @@ class Settings:
     def upstream_rate_per_worker(self) -> float:
         """This worker's share of the vendor's quota, in calls per second."""
         return self.upstream_rate_limit_per_min / 60 / self.workers
-
-
-class _Reader:
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self._environ = environ
-
-    def __call__(self, name: str, convert: Callable[[str], T], default: T) -> T:
-        raw = self._environ.get(name, "").strip()
-        if not raw:
-            return default
-        try:
-            return convert(raw)
-        except ValueError as error:
-            raise SettingsError(f"{name}={raw!r}: {error}") from None
-
-
-def _positive_int(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise ValueError("must be at least 1")
-    return value
-
-
-def _non_negative_int(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError("must not be negative")
-    return value
-
-
-def _positive_float(raw: str) -> float:
-    value = float(raw)
-    if not value > 0:
-        raise ValueError("must be greater than 0")
-    return value
-
-
-def _non_negative_float(raw: str) -> float:
-    value = float(raw)
-    if not value >= 0:
-        raise ValueError("must not be negative")
-    return value
-
-
-def _share(raw: str) -> float:
-    value = float(raw)
-    if not 0 <= value <= 1:
-        raise ValueError("must be between 0 and 1")
-    return value
-
-
-def _boolean(raw: str) -> bool:
-    value = raw.lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("must be true or false")
-
-
-def _origins(raw: str) -> tuple[str, ...]:
-    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
-    for origin in origins:
-        if origin != "*" and not origin.startswith(("http://", "https://")):
-            raise ValueError(f"{origin!r} is not an origin (https://host[:port])")
-    return origins
-
-
-def _port(raw: str) -> int:
-    value = int(raw)
-    if not 0 <= value <= 65535:
-        raise ValueError("must be a port number")
-    return value
-
-
-def _page_size(raw: str) -> int:
-    value = int(raw)
-    if not 1 <= value <= 100:
-        raise ValueError("must be between 1 and 100 (the upstream's maximum)")
-    return value
-
-
-def _environment(raw: str) -> Environment:
-    value = raw.lower()
-    if value == "development":
-        return "development"
-    if value == "production":
-        return "production"
-    raise ValueError("must be 'development' or 'production'")
-
-
-def _url(raw: str) -> str:
-    if not raw.startswith(("http://", "https://")):
-        raise ValueError("must start with http:// or https://")
-    return raw.rstrip("/")
-
-
-def _path(raw: str) -> str:
-    if not raw.startswith("/"):
-        raise ValueError("must start with /")
-    return raw
