@@ -26,13 +26,11 @@ from gateway.http.health import healthz, readiness
 from gateway.http.limits import RequestLimits
 from gateway.http.request_log import RequestLog
 from gateway.http.view import GatewayGraphQL
-from gateway.observability.logs import configure_logging
 from gateway.observability.metrics import Metrics
 from gateway.observability.tracing import Tracing
 from gateway.operations.documents import ManifestError, PersistedQueries, TrustedDocuments
 from gateway.operations.guard import OperationPolicy, PreparedDocuments
 from gateway.operations.served_schema import served_schema
-from gateway.runtime.heap import tune_for_serving
 from gateway.settings import Settings, SettingsError
 from gateway.upstream.client import UpstreamClient
 from gateway.upstream.transport import AiohttpTransport
@@ -192,12 +190,3 @@ def _trusted_documents(settings: Settings) -> TrustedDocuments | None:
         return TrustedDocuments.load(settings.trusted_documents)
     except ManifestError as error:
         raise SettingsError(f"TRUSTED_DOCUMENTS: {error}") from None
-
-
-def app_from_env() -> Starlette:
-    """The uvicorn factory: settings from the environment (each worker reads them)."""
-    settings = Settings.from_env()
-    configure_logging(settings.log_level, json_lines=settings.is_production)
-    app = create_app(settings)
-    tune_for_serving()
-    return app

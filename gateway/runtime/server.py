@@ -20,7 +20,7 @@ from uvicorn.supervisors import Multiprocess
 
 from gateway.settings import Settings
 
-APP = "gateway.app:app_from_env"
+APP = "gateway.runtime.worker:app_from_env"
 
 
 class GracefulServer(uvicorn.Server):
