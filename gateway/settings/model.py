@@ -364,6 +364,14 @@ class Settings:
         False,
         "Honour `X-Gateway-Explain: 1` in production too (it is always honoured in development).",
     )
+    fast_execution: bool = setting(
+        "FAST_EXECUTION",
+        p.boolean,
+        True,
+        "Serve plain selections with the compiled executor (schema/_engine); false runs "
+        "strawberry's and graphql-core's own execution, for comparison or if an upgrade "
+        "breaks the engine.",
+    )
 
     @property
     def is_production(self) -> bool:

@@ -86,3 +86,12 @@ def test_each_worker_takes_an_equal_share_of_the_quota() -> None:
 def test_call_slots_must_fit_in_the_pool() -> None:
     with pytest.raises(SettingsError, match="UPSTREAM_MAX_CONCURRENCY"):
         Settings.from_env({"UPSTREAM_MAX_CONCURRENCY": "200", "UPSTREAM_MAX_CONNECTIONS": "100"})
+
+
+def test_fast_execution_is_on_unless_turned_off() -> None:
+    assert Settings.from_env({}).fast_execution is True
+    assert Settings.from_env({"FAST_EXECUTION": "false"}).fast_execution is False
+    assert Settings.from_env({"FAST_EXECUTION": "Off"}).fast_execution is False
+    assert Settings.from_env({"FAST_EXECUTION": "1"}).fast_execution is True
+    with pytest.raises(SettingsError, match="FAST_EXECUTION='fast': must be true or false"):
+        Settings.from_env({"FAST_EXECUTION": "fast"})
