@@ -18,22 +18,29 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from gateway.cache.promotions import PromotionCaches
+from gateway.cache import PromotionCaches
 from gateway.errors import GatewayError
-from gateway.http.credential import Credentials
-from gateway.http.front_door import ClientRateLimit, FrontDoor
-from gateway.http.health import healthz, readiness
-from gateway.http.limits import RequestLimits
-from gateway.http.request_log import RequestLog
-from gateway.http.view import GatewayGraphQL
-from gateway.observability.metrics import Metrics
-from gateway.observability.tracing import Tracing
-from gateway.operations.documents import ManifestError, PersistedQueries, TrustedDocuments
-from gateway.operations.guard import OperationPolicy, PreparedDocuments
-from gateway.operations.served_schema import served_schema
+from gateway.http import (
+    ClientRateLimit,
+    Credentials,
+    FrontDoor,
+    GatewayGraphQL,
+    RequestLimits,
+    RequestLog,
+    healthz,
+    readiness,
+)
+from gateway.observability import Metrics, Tracing
+from gateway.operations import (
+    ManifestError,
+    OperationPolicy,
+    PersistedQueries,
+    PreparedDocuments,
+    TrustedDocuments,
+    served_schema,
+)
 from gateway.settings import Settings, SettingsError
-from gateway.upstream.client import UpstreamClient
-from gateway.upstream.transport import AiohttpTransport
+from gateway.upstream import AiohttpTransport, UpstreamClient
 
 
 class Upstream:

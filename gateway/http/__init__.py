@@ -1,0 +1,27 @@
+"""The ASGI edge: everything a GraphQL HTTP request meets before the schema.
+
+Outside in: `RequestLog` (X-Request-ID, one line per request) -> CORS ->
+`RequestLimits` (body size, requests in progress) -> `FrontDoor` (client rate
+limit, CSRF, persisted and trusted documents) -> `GatewayGraphQL` (strawberry's
+view, building each request's context). Also `/healthz` and `/readyz`
+(`health`), the GraphiQL page (`ide`), and the request's credential, read once
+(`Credentials`).
+"""
+
+from gateway.http.credential import Credentials
+from gateway.http.front_door import ClientRateLimit, FrontDoor
+from gateway.http.health import healthz, readiness
+from gateway.http.limits import RequestLimits
+from gateway.http.request_log import RequestLog
+from gateway.http.view import GatewayGraphQL
+
+__all__ = [
+    "ClientRateLimit",
+    "Credentials",
+    "FrontDoor",
+    "GatewayGraphQL",
+    "RequestLimits",
+    "RequestLog",
+    "healthz",
+    "readiness",
+]
