@@ -72,7 +72,7 @@ def served_schema(
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     schema = build_schema(
         extensions=extensions,
-        fast_execution=getattr(settings, "fast_execution", True),
+        fast_execution=settings.fast_execution,
         kept_answers=settings.subtree_cache_entries,
         schema_class=GatewaySchema,
     )
