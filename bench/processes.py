@@ -87,11 +87,17 @@ def wait_until_up(url: str, timeout_s: float = 30) -> None:
 
 @contextmanager
 def started(
-    command: list[str], env: dict[str, str], health: str, *, quiet: bool = False
+    command: list[str],
+    env: dict[str, str],
+    health: str,
+    *,
+    quiet: bool = False,
+    cwd: Path | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """`command` running until the block ends; `quiet` discards its standard output
-    (per-request log lines would cost a load run the terminal's time)."""
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL if quiet else None)
+    """`command` running (in `cwd`) until the block ends; `quiet` discards its standard
+    output (per-request log lines would cost a load run the terminal's time)."""
+    stdout = subprocess.DEVNULL if quiet else None
+    process = subprocess.Popen(command, env=env, stdout=stdout, cwd=cwd)
     try:
         wait_until_up(health)
         yield process

@@ -62,17 +62,29 @@ def gateway_environment(upstream: str, cache_ttl_s: int = CACHE_TTL_S) -> dict[s
 
 
 @contextmanager
-def gateway(upstream: str, workers: int = 1, name: str = "gateway") -> Iterator[Target]:
-    """Our gateway as a process (`gateway_environment`), with `workers` workers."""
+def gateway(
+    upstream: str,
+    workers: int = 1,
+    name: str = "gateway",
+    source: Path | None = None,
+    environment: dict[str, str] | None = None,
+) -> Iterator[Target]:
+    """Our gateway as a process (`gateway_environment`, plus `environment`), with
+    `workers` workers; from the checkout at `source` (another version) if given."""
     port = free_port()
     environ = {
         **os.environ,
         **gateway_environment(upstream),
+        **(environment or {}),
         "PORT": str(port),
         "WEB_CONCURRENCY": str(workers),
     }
+    if source is not None:
+        # `python -m` puts the working directory first on the path: that checkout's code.
+        environ["PYTHONPATH"] = str(source)
     command = [sys.executable, "-m", "gateway"]
-    with started(command, environ, f"http://127.0.0.1:{port}/healthz", quiet=True) as process:
+    health = f"http://127.0.0.1:{port}/healthz"
+    with started(command, environ, health, quiet=True, cwd=source) as process:
         yield Target(name, f"http://127.0.0.1:{port}/graphql", process.pid)
 
 
