@@ -1,7 +1,9 @@
 """The promotions gateway: GraphQL over the vendor's loyalty REST API.
 
-`create_app(settings, transport=None)` builds the ASGI app; `Settings` holds its
-configuration. The parts, in the order a request meets them:
+`gateway.app.create_app(settings, transport=None)` builds the ASGI app;
+`gateway.settings.Settings` holds its configuration. This package itself
+exports nothing, so that importing one part (the settings, the CLI) does not
+load the app. The parts, in the order a request meets them:
 
 - `gateway.runtime`: the process (CLI, uvicorn server, worker start-up, heap).
 - `gateway.app`: composes everything below into one Starlette app.
@@ -18,8 +20,3 @@ configuration. The parts, in the order a request meets them:
 Shared by every layer: `errors`, `settings`, `credentials`, `deadline`,
 `jsonio`, `token_bucket`. Imports only go down (import-linter, `make check`).
 """
-
-from gateway.app import create_app
-from gateway.settings import Settings
-
-__all__ = ["Settings", "create_app"]
