@@ -1,10 +1,18 @@
 FROM python:3.11-slim AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
-# Dependency layer: only pyproject.toml, so code changes reuse it.
-COPY pyproject.toml README.md ./
-RUN mkdir gateway schema resolvers sandbox && touch gateway/__init__.py schema/__init__.py \
-    resolvers/__init__.py sandbox/__init__.py && pip install . && pip uninstall -y promotions-gateway
+# Dependency layer: only uv.lock and pyproject.toml, so code changes reuse it. uv (pinned,
+# from PyPI, the Makefile's UV_VERSION, gone after this step) writes the locked runtime set
+# without the extras as a requirements file with hashes, failing if uv.lock is stale against
+# pyproject.toml; pip installs exactly that set and refuses any file whose hash differs.
+ARG UV_VERSION=0.13.9
+COPY pyproject.toml uv.lock ./
+RUN pip install --quiet --target /tmp/uv uv==${UV_VERSION} \
+    && /tmp/uv/bin/uv export --locked --no-emit-project --no-python-downloads --no-cache \
+        --quiet --output-file /tmp/requirements.txt \
+    && pip install --quiet --require-hashes --requirement /tmp/requirements.txt \
+    && rm -rf /tmp/uv /tmp/requirements.txt
+COPY README.md ./
 COPY gateway gateway
 COPY schema schema
 COPY resolvers resolvers

@@ -4,16 +4,34 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run sandbox check test format clean schema.graphql soak fuzz audit \
+# Installs repeat: uv.lock pins every package (all extras) with its hashes, and `uv sync
+# --locked` installs exactly that set, failing when uv.lock no longer matches pyproject.toml
+# instead of resolving anew. uv itself comes from PyPI at this version, into the venv.
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
+SYNC := $(UV) sync --locked --no-python-downloads --quiet
+# `make lock` re-resolves after a change to pyproject.toml, keeping every other pin;
+# LOCK_ARGS=--upgrade moves all to their newest allowed, --upgrade-package NAME one.
+LOCK_ARGS ?=
+
+.PHONY: install lock run sandbox check test format clean schema.graphql soak fuzz audit \
 	bench bench-smoke bench-plot bench-profile bench-inprocess bench-tools
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(UV_STAMP):
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	touch $(UV_STAMP)
+
+# The project goes in editable, with the dev extra; anything not in that set is removed.
+$(STAMP): pyproject.toml uv.lock $(UV_STAMP)
+	$(SYNC) --extra dev
 	touch $(STAMP)
 
 install: $(STAMP)
+
+lock: $(UV_STAMP)
+	$(UV) lock $(LOCK_ARGS)
 
 run: $(STAMP)
 	$(BIN)/promotions-gateway
@@ -25,6 +43,7 @@ check: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: check
 	$(BIN)/pytest
@@ -37,14 +56,14 @@ soak: $(STAMP)
 # Generated GraphQL operations against a production-mode gateway (not part of `make test`).
 FUZZ_SECONDS ?= 120
 fuzz: $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,fuzz]'
+	$(SYNC) --inexact --extra dev --extra fuzz
 	$(BIN)/python -m bench.fuzz --seconds $(FUZZ_SECONDS)
 
 # Benchmarks against the Apollo peer (bench/README.md); none of them is part of `make test`.
 PEER_DIR ?= ../shared/peers/apollo
 BENCH_ARGS ?=
 bench-tools: $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(SYNC) --inexact --extra dev --extra bench
 	@command -v wrk >/dev/null || (apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk)
 	@if command -v node >/dev/null && [ -f $(PEER_DIR)/package-lock.json ] && [ ! -d $(PEER_DIR)/node_modules ]; then \
 		cd $(PEER_DIR) && npm ci --no-audit --no-fund; fi
@@ -67,7 +86,7 @@ bench-inprocess: $(STAMP)
 
 # Known advisories in the installed dependencies; --strict fails when one cannot be checked.
 audit: $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,audit]'
+	$(SYNC) --inexact --extra dev --extra audit
 	$(BIN)/pip-audit --strict --skip-editable --local
 
 format: $(STAMP)
