@@ -1,4 +1,12 @@
-"""Fixtures: the sandbox upstream on a loopback port, and gateways in front of it."""
+"""Fixtures: the sandbox upstream on a loopback port, and gateways in front of it.
+
+The suite runs either way round the fast executor (schema/_engine): with
+`FAST_EXECUTION=false` in the environment, every gateway it builds serves with
+strawberry's and graphql-core's own execution. `settings_for` passes the switch
+to the settings it makes (the gateway's own `Settings.fast_execution`), and
+gateways in subprocesses read it from the environment they inherit. Tests of the
+engine itself build their schemas with it explicitly, so they run it both ways.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +26,15 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from sandbox import DEMO_AUTHORIZATION
 from sandbox.server import RunningSandbox, serve_in_thread
+
+# The switch, read as the gateway reads FAST_EXECUTION (unset or blank: on).
+FAST_EXECUTION = Settings.from_env(
+    {"FAST_EXECUTION": os.environ.get("FAST_EXECUTION", "")}
+).fast_execution
+
+
+def pytest_report_header() -> str:
+    return f"fast execution (FAST_EXECUTION): {'on' if FAST_EXECUTION else 'off'}"
 
 
 @pytest.fixture(scope="session")
@@ -86,6 +103,7 @@ class GatewayClient:
 
 def settings_for(url: str, **changes: Any) -> Settings:
     changes.setdefault("upstream_timeout_s", 5.0)
+    changes.setdefault("fast_execution", FAST_EXECUTION)
     return Settings(upstream_url=url, **changes)
 
 
