@@ -15,8 +15,8 @@ SYNC := $(UV) sync --locked --no-python-downloads --quiet
 # LOCK_ARGS=--upgrade moves all to their newest allowed, --upgrade-package NAME one.
 LOCK_ARGS ?=
 
-.PHONY: install lock run sandbox check test format clean schema.graphql soak fuzz audit \
-	bench bench-smoke bench-plot bench-profile bench-inprocess bench-tools
+.PHONY: install lock run sandbox check test format clean docs schema.graphql soak fuzz audit \
+	bench bench-smoke bench-plot bench-profile bench-inprocess bench-versions bench-tools
 
 $(UV_STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -84,6 +84,11 @@ bench-profile: bench-tools
 bench-inprocess: $(STAMP)
 	$(BIN)/python -m bench.inprocess $(BENCH_ARGS)
 
+# This checkout against another commit, A B A B (BASELINE=<commit>; a refactoring's check).
+BASELINE ?= HEAD~1
+bench-versions: bench-tools
+	$(BIN)/python -m bench.versions --baseline $(BASELINE) $(BENCH_ARGS)
+
 # Known advisories in the installed dependencies; --strict fails when one cannot be checked.
 audit: $(STAMP)
 	$(SYNC) --inexact --extra dev --extra audit
@@ -95,6 +100,10 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+# docs/settings.md's table, from the settings' declarations (a test fails when it is stale).
+docs: $(STAMP)
+	$(BIN)/python -m gateway.settings --write docs/settings.md
 
 schema.graphql: $(STAMP) $(wildcard schema/*.py)
 	$(BIN)/python -c "from schema import served_sdl; open('schema.graphql', 'w').write(served_sdl())"

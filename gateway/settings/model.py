@@ -50,7 +50,7 @@ class Settings:
         "How many worker processes serve requests, each with its own caches and limits.",
     )
     # setting() returns a field, not a shared value (ruff sees through it for builtin types).
-    environment: Environment = setting(  # noqa: RUF009
+    environment: Environment = setting(
         "GATEWAY_ENV",
         p.environment,
         "development",
