@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import create_app
-from gateway.http.ide import EXAMPLE_QUERY, EXAMPLE_VARIABLES
+from gateway.http._ide import EXAMPLE_QUERY, EXAMPLE_VARIABLES
 from gateway.observability.logs import ACCESS, JsonFormatter
 from gateway.observability.tracing import Tracing
 from sandbox import BRAND_B_AUTHORIZATION, DEMO_AUTHORIZATION

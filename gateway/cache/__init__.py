@@ -6,7 +6,7 @@ holds the two caches the gateway keeps (promotions by id, list pages), keyed
 by credential fingerprint.
 """
 
-from gateway.cache.promotions import PromotionCaches
-from gateway.cache.result_cache import ResultCache, Served
+from gateway.cache._promotions import PromotionCaches
+from gateway.cache._result_cache import ResultCache, Served, consume_outcome
 
-__all__ = ["PromotionCaches", "ResultCache", "Served"]
+__all__ = ["PromotionCaches", "ResultCache", "Served", "consume_outcome"]

@@ -8,12 +8,12 @@ view, building each request's context). Also `/healthz` and `/readyz`
 (`Credentials`).
 """
 
-from gateway.http.credential import Credentials
-from gateway.http.front_door import ClientRateLimit, FrontDoor
-from gateway.http.health import healthz, readiness
-from gateway.http.limits import RequestLimits
-from gateway.http.request_log import RequestLog
-from gateway.http.view import GatewayGraphQL
+from gateway.http._credential import Credentials
+from gateway.http._front_door import ClientRateLimit, FrontDoor
+from gateway.http._health import healthz, readiness
+from gateway.http._limits import RequestLimits
+from gateway.http._request_log import RequestLog
+from gateway.http._view import GatewayGraphQL
 
 __all__ = [
     "ClientRateLimit",

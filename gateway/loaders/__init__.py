@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gateway.cache.promotions import PromotionCaches
+from gateway.cache._promotions import PromotionCaches
 from gateway.loaders._batching import Loader
-from gateway.loaders.budget import CallBudget
-from gateway.loaders.customers import Customers
-from gateway.loaders.promotions import PromotionKey, Promotions
-from gateway.loaders.request_calls import RequestCalls
-from gateway.loaders.staleness import StaleLog
+from gateway.loaders._budget import CallBudget
+from gateway.loaders._customers import Customers
+from gateway.loaders._promotions import PromotionKey, Promotions
+from gateway.loaders._request_calls import RequestCalls
+from gateway.loaders._staleness import StaleLog
 from gateway.upstream import records
 from gateway.upstream.queries import CustomerPromotionsQuery, PromotionPageQuery
 

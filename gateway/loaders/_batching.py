@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from aiodataloader import DataLoader
 
-from gateway.cache.result_cache import consume_outcome
+from gateway.cache import consume_outcome
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

@@ -14,7 +14,7 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
-from gateway.loaders.staleness import StaleLog
+from gateway.loaders import StaleLog
 from gateway.observability.metrics import Metrics
 from gateway.observability.request_record import RequestRecord
 from gateway.observability.tracing import Tracing, mark_failed

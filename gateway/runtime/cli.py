@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from gateway.observability.logs import configure_logging
-from gateway.runtime.server import serve
+from gateway.runtime._server import serve
 from gateway.settings import Settings, SettingsError
 
 logger = logging.getLogger("gateway")

@@ -7,7 +7,7 @@ from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.observability.logs import configure_logging
-from gateway.runtime.heap import tune_for_serving
+from gateway.runtime._heap import tune_for_serving
 from gateway.settings import Settings
 
 

@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from gateway import errors
-from gateway.cache.result_cache import ResultCache, Served
+from gateway.cache._result_cache import ResultCache, Served
 from gateway.deadline import Deadline
 from tests.clock import Clock
 

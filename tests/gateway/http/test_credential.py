@@ -1,7 +1,7 @@
 from starlette.types import Scope
 
 from gateway.credentials import Credential
-from gateway.http.credential import Credentials
+from gateway.http._credential import Credentials
 
 CREDENTIALS = Credentials("Basic default", secret=b"k")
 

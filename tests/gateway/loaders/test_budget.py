@@ -1,7 +1,7 @@
 import pytest
 
 from gateway import errors
-from gateway.loaders.budget import CallBudget
+from gateway.loaders._budget import CallBudget
 
 
 def test_the_budget_stops_the_call_past_the_limit() -> None:

@@ -2,7 +2,7 @@ import httpx
 import pytest
 
 from gateway import errors
-from gateway.cache.promotions import PromotionCaches
+from gateway.cache._promotions import PromotionCaches
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
 from gateway.loaders import CallBudget, Loaders, RequestCalls, StaleLog

@@ -3,7 +3,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway.runtime.heap import YOUNG_THRESHOLD, tune_for_serving
+from gateway.runtime._heap import YOUNG_THRESHOLD, tune_for_serving
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pickle
 from collections.abc import Hashable
 from typing import TypeVar
 
-from gateway.cache.result_cache import CACHE_EVENTS, FreshUntil, OnEvent, ResultCache
+from gateway.cache._result_cache import CACHE_EVENTS, FreshUntil, OnEvent, ResultCache
 from gateway.observability.metrics import Metrics
 from gateway.settings import Settings
 from gateway.upstream import records

@@ -7,9 +7,9 @@ freshness is served stale (and noted) when the upstream fails.
 
 from __future__ import annotations
 
-from gateway.cache.promotions import PromotionCaches
+from gateway.cache._promotions import PromotionCaches
 from gateway.deadline import Deadline
-from gateway.loaders.request_calls import RequestCalls, in_background
+from gateway.loaders._request_calls import RequestCalls, in_background
 from gateway.observability.request_record import UpstreamCall
 from gateway.upstream import records
 from gateway.upstream.client import promotion_page_params

@@ -11,11 +11,11 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from gateway import jsonio
-from gateway.cache.promotions import PromotionCaches
+from gateway.cache._promotions import PromotionCaches
 from gateway.deadline import Deadline
-from gateway.http.credential import Credentials
-from gateway.http.ide import graphiql_page
-from gateway.http.request_log import record_of, request_id
+from gateway.http._credential import Credentials
+from gateway.http._ide import graphiql_page
+from gateway.http._request_log import record_of, request_id
 from gateway.loaders import CallBudget, Loaders, RequestCalls, StaleLog
 from gateway.observability.request_record import RequestRecord
 from gateway.settings import Settings

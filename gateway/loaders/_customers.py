@@ -3,7 +3,7 @@ lookup is one upstream call (the request's loader de-duplicates them)."""
 
 from __future__ import annotations
 
-from gateway.loaders.request_calls import RequestCalls
+from gateway.loaders._request_calls import RequestCalls
 from gateway.upstream import records
 from gateway.upstream.queries import CustomerPromotionsQuery
 
