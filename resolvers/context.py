@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from gateway.credentials import Credential
 from gateway.loaders import CallBudget, Loaders, StaleLog
-from gateway.observability.request_record import RequestRecord
+from gateway.observability import RequestRecord
 from gateway.settings import Settings
 
 

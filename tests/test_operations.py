@@ -19,8 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import create_app
 from gateway.http._ide import EXAMPLE_QUERY, EXAMPLE_VARIABLES
-from gateway.observability.logs import ACCESS, JsonFormatter
-from gateway.observability.tracing import Tracing
+from gateway.observability._logs import ACCESS, JsonFormatter
+from gateway.observability._tracing import Tracing
 from sandbox import BRAND_B_AUTHORIZATION, DEMO_AUTHORIZATION
 from tests.conftest import GatewayClient, SandboxAdmin, gateway_for, settings_for
 from tests.queries import BIG_CUSTOMER

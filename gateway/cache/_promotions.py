@@ -12,7 +12,7 @@ from collections.abc import Hashable
 from typing import TypeVar
 
 from gateway.cache._result_cache import CACHE_EVENTS, FreshUntil, OnEvent, ResultCache
-from gateway.observability.metrics import Metrics
+from gateway.observability import Metrics
 from gateway.settings import Settings
 from gateway.upstream import records
 from gateway.upstream.queries import PromotionPageQuery

@@ -16,9 +16,7 @@ import uuid
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.observability.logs import ACCESS
-from gateway.observability.metrics import Metrics
-from gateway.observability.request_record import RequestRecord
+from gateway.observability import ACCESS, Metrics, RequestRecord
 
 logger = logging.getLogger(ACCESS)
 

@@ -17,7 +17,7 @@ from gateway.http._credential import Credentials
 from gateway.http._ide import graphiql_page
 from gateway.http._request_log import record_of, request_id
 from gateway.loaders import CallBudget, Loaders, RequestCalls, StaleLog
-from gateway.observability.request_record import RequestRecord
+from gateway.observability import RequestRecord
 from gateway.settings import Settings
 from gateway.upstream.calls import Caller
 from gateway.upstream.client import UpstreamClient

@@ -10,7 +10,7 @@ from __future__ import annotations
 from gateway.cache._promotions import PromotionCaches
 from gateway.deadline import Deadline
 from gateway.loaders._request_calls import RequestCalls, in_background
-from gateway.observability.request_record import UpstreamCall
+from gateway.observability import UpstreamCall
 from gateway.upstream import records
 from gateway.upstream.client import promotion_page_params
 from gateway.upstream.queries import PromotionPageQuery

@@ -10,7 +10,7 @@ from gateway.credentials import Credential
 from gateway.deadline import Deadline
 from gateway.loaders._budget import CallBudget
 from gateway.loaders._staleness import StaleLog
-from gateway.observability.request_record import UpstreamCall
+from gateway.observability import UpstreamCall
 from gateway.upstream.calls import Caller
 from gateway.upstream.client import UpstreamClient
 

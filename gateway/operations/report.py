@@ -15,9 +15,7 @@ from typing import Any
 from strawberry.extensions import SchemaExtension
 
 from gateway.loaders import StaleLog
-from gateway.observability.metrics import Metrics
-from gateway.observability.request_record import RequestRecord
-from gateway.observability.tracing import Tracing, mark_failed
+from gateway.observability import Metrics, RequestRecord, Tracing, mark_failed
 
 
 def _record(extension: SchemaExtension) -> RequestRecord | None:

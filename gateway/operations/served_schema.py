@@ -15,8 +15,7 @@ from graphql import GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules
 from strawberry.types import ExecutionContext
 
-from gateway.observability.metrics import Metrics
-from gateway.observability.tracing import Tracing
+from gateway.observability import Metrics, Tracing
 from gateway.operations.cost import CostEstimates
 from gateway.operations.error_codes import ErrorCodes
 from gateway.operations.guard import (

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from gateway.observability.logs import configure_logging
+from gateway.observability import configure_logging
 from gateway.runtime._server import serve
 from gateway.settings import Settings, SettingsError
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from gateway.app import create_app
-from gateway.observability.logs import configure_logging
+from gateway.observability import configure_logging
 from gateway.runtime._heap import tune_for_serving
 from gateway.settings import Settings
 

@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from gateway.deadline import Deadline
-from gateway.observability.request_record import UpstreamCall
+from gateway.observability import UpstreamCall
 
 
 @dataclass(frozen=True, slots=True)

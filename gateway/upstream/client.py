@@ -19,9 +19,7 @@ import httpx
 from gateway import errors, jsonio
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
-from gateway.observability.metrics import BREAKER_STATES, Metrics
-from gateway.observability.request_record import UpstreamCall
-from gateway.observability.tracing import Tracing, mark_failed
+from gateway.observability import BREAKER_STATES, Metrics, Tracing, UpstreamCall, mark_failed
 from gateway.settings import Settings
 from gateway.upstream import parsing, records
 from gateway.upstream.breaker import BreakerState, CircuitBreaker

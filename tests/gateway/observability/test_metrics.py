@@ -1,4 +1,4 @@
-from gateway.observability.metrics import OperationNames
+from gateway.observability._metrics import OperationNames
 
 
 def test_names_are_bounded_but_allowed_ones_always_pass() -> None:
