@@ -5,10 +5,12 @@ Each gateway is warmed (every promotion cached), then wrk drives the nested quer
 rotating through all customers, at each concurrency, alternating gateway and peer
 (A B A B A B) so that both see the same machine. Per run: req/s, p50/p90/p99,
 upstream calls per query (from the sandbox's counters), CPU ms per query (from
-/proc), peak RSS. Then the cold query at 50 ms upstream latency on fresh processes,
-and one worker against two. Prints a table and writes bench/results/bench.json.
+/proc), peak RSS. Then what the fast executor buys: the same gateway against one
+with FAST_EXECUTION=false (engine on, engine off, alternating) at one concurrency;
+the cold query at 50 ms upstream latency on fresh processes; and one worker against
+two. Prints a table and writes bench/results/bench.json.
 
-    python -m bench.run --seconds 10 --rounds 3 --concurrency 1,8,32
+    python -m bench.run --seconds 10 --rounds 3 --concurrency 1,8,32 [--engine-concurrency 8]
 """
 
 from __future__ import annotations
@@ -169,6 +171,12 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--cold-samples", type=int, default=3)
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument(
+        "--engine-concurrency",
+        type=int,
+        default=8,
+        help="the engine on against off at this concurrency (0: not measured)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "bench.json")
     args = parser.parse_args()
     concurrencies = [int(c) for c in args.concurrency.split(",")]
@@ -197,6 +205,8 @@ def main() -> None:
                     print(_row(run), flush=True)
         for target in contenders:
             rss[target.name] = round(peak_rss_mib(target.pid), 1)
+        if args.engine_concurrency:
+            runs += engine_ab(ours, sandbox, bodies, args, rss)
         two = stack.enter_context(targets.gateway(sandbox.url, workers=2, name="gateway x2"))
         warm(two, bodies, seconds=10)  # each worker has its own cache to fill
         top = max(concurrencies)
@@ -225,6 +235,30 @@ def main() -> None:
     print(f"\nwritten to {args.out}")
 
 
+def engine_ab(
+    ours: Target,
+    sandbox: Sandbox,
+    bodies: list[str],
+    args: argparse.Namespace,
+    rss: dict[str, float],
+) -> list[Run]:
+    """`ours` (engine on) against a gateway with FAST_EXECUTION=false, alternating."""
+    runs = []
+    environment = {"FAST_EXECUTION": "false"}
+    with targets.gateway(sandbox.url, name="engine off", environment=environment) as off:
+        if answer(ours, 1)["data"] != answer(off, 1)["data"]:
+            raise RuntimeError("the engine changes the answer to the nested query")
+        warm(off, bodies)
+        on = Target("engine on", ours.url, ours.pid)  # the same process, its own rows
+        for n in range(1, args.rounds + 1):
+            for target in (on, off):
+                run = measure(target, sandbox, bodies, args.engine_concurrency, args.seconds, n)
+                runs.append(run)
+                print(_row(run), flush=True)
+        rss["engine off"] = round(peak_rss_mib(off.pid), 1)
+    return runs
+
+
 def _row(run: Run) -> str:
     return (
         f"{run.target:<11} c={run.concurrency:<3} round {run.round}: "
@@ -242,7 +276,9 @@ def summarise(
     with_peer: bool,
 ) -> dict[str, Any]:
     rows = []
-    for name in ("gateway", "apollo", "gateway x1", "gateway x2"):
+    # Rows measured on another target's process take its peak RSS.
+    process = {"gateway x1": "gateway", "engine on": "gateway"}
+    for name in ("gateway", "apollo", "engine on", "engine off", "gateway x1", "gateway x2"):
         for concurrency in concurrencies:
             mine = [r for r in runs if r.target == name and r.concurrency == concurrency]
             if not mine:
@@ -265,7 +301,7 @@ def summarise(
                         )
                     },
                     "failures": sum(r.failures for r in mine),
-                    "peak_rss_mib": rss.get(name.replace(" x1", "")),
+                    "peak_rss_mib": rss.get(process.get(name, name)),
                 }
             )
     ratios: dict[str, Any] = {}
@@ -277,6 +313,13 @@ def summarise(
             ratios[f"p50 vs apollo, c={concurrency}"] = _median_ratio(
                 runs, "gateway", "apollo", concurrency, "p50_ms"
             )
+    for concurrency in sorted({r.concurrency for r in runs if r.target == "engine off"}):
+        ratios[f"throughput engine on vs off, c={concurrency}"] = _median_ratio(
+            runs, "engine on", "engine off", concurrency, "per_second"
+        )
+        ratios[f"CPU per query engine off vs on, c={concurrency}"] = _median_ratio(
+            runs, "engine off", "engine on", concurrency, "cpu_ms_per_query"
+        )
     top = max(concurrencies)
     ratios[f"two workers vs one, c={top}"] = _median_ratio(
         runs, "gateway x2", "gateway x1", top, "per_second"
