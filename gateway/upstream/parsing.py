@@ -1,4 +1,4 @@
-"""Raw upstream JSON -> typed records. The only module that knows the JSON shapes.
+"""Raw upstream JSON -> typed records: the tolerant reader, and the way in.
 
 Tolerant of every reading the vendor pages allow: numbers as strings, `-1` for
 "no limit", every date form (with or without seconds or milliseconds, zone
@@ -7,6 +7,11 @@ or an object, settings at the top level or inside `promotionRestrictions`, the
 customer view's own spellings. A value we cannot read at all (an object where a
 number belongs, a missing identifier) is a contract violation: UpstreamBadResponse
 naming the field. An enum value we do not know becomes None and is logged once.
+
+The customer view's records, and the limits and restrictions of the promotion
+views, are read with the field tables of `_tables`, the ones the fast path
+`usual_shape` is generated from; the promotion views' other records are read
+here field by field. A customer page goes to the fast path first.
 """
 
 from __future__ import annotations
@@ -18,16 +23,20 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar, cast
+from operator import methodcaller
+from typing import Any, TypeVar, cast
 
 from gateway.errors import PromotionNotFound, UpstreamBadResponse
+from gateway.upstream import _tables as tables
 from gateway.upstream import records, usual_shape
+from gateway.upstream._tables import Kind, Table
 from gateway.upstream.records import JSON
 
 logger = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=enum.Enum)
 T = TypeVar("T")
+R = TypeVar("R", bound=tuple[Any, ...])
 
 _MISSING = object()
 
@@ -268,6 +277,93 @@ def _body(body: object) -> Fields:
     return Fields("response", body)
 
 
+# ---------------------------------------------------------------- reading with a field table
+
+# The kinds a `Fields` method reads with the field's keys.
+_METHODS = {
+    Kind.IDENTIFIER: "optional_identifier",
+    Kind.TEXT: "text",
+    Kind.FLAG: "flag",
+    Kind.INTEGER: "integer",
+    Kind.NUMBER: "number",
+    Kind.LIMIT: "limit",
+    Kind.MOMENT: "moment",
+}
+
+
+@functools.cache
+def _reader(table: Table[R]) -> Callable[[Fields], R]:
+    """The tolerant reading of `table`'s record from an object: each field read
+    in the table's reading order, the record built in its own."""
+    record = table.record
+    defaults = [field.default for field in table.fields]  # and the constants
+    index = {field.name: number for number, field in enumerate(table.fields)}
+    steps = tuple(
+        (
+            index[field.name],
+            _value_reader(field),
+            field.keys[0] if field.required else None,
+            None if field.when is None else (index[field.when[0]], field.when[1]),
+        )
+        for field in table.reading_order
+        if field.kind is not Kind.CONSTANT
+    )
+
+    def read(item: Fields) -> R:
+        values = defaults.copy()
+        for at, read_value, required, when in steps:
+            if when is not None and values[when[0]] is not when[1]:
+                continue
+            value = read_value(item)
+            if value is not None:
+                values[at] = value
+            elif required is not None:
+                raise violation(f"{item.path}.{required}", "missing")
+        return tuple.__new__(record, values)
+
+    return read
+
+
+def _value_reader(field: tables.Field) -> Callable[[Fields], object]:
+    """How this reader reads one field from an object (None: missing)."""
+    kind, keys = field.kind, field.keys
+    method = _METHODS.get(kind)
+    if method is not None:
+        return methodcaller(method, *keys)
+    if kind is Kind.CHOICE:
+        return methodcaller("choice", field.choices, *keys)
+    if kind is Kind.RESTRICTIONS:
+        return lambda item: _restrictions(item.child(*keys))
+    assert field.table is not None
+    read = _reader(field.table)
+    if kind is Kind.OBJECT:
+        return lambda item: None if (child := item.child(*keys)) is None else read(child)
+    if kind is Kind.OBJECTS:
+        return lambda item: tuple([read(child) for child in item.children(keys[0])])
+    # A GROUP: the record, unless one of its fields is missing.
+    return lambda item: None if None in (group := read(item)) else group
+
+
+_RESTRICTION_READERS = tuple((key, _reader(table)) for key, table in tables.RESTRICTION_LISTS)
+_limits_reader = _reader(tables.LIMITS)
+
+
+def _restrictions(holder: Fields | None) -> tuple[records.Restriction, ...]:
+    """Every restriction under `holder`, kinds in schema order, upstream order within."""
+    if holder is None:
+        return ()
+    nested = holder.child(tables.NESTED_RESTRICTIONS)
+    if nested is not None:
+        holder = nested
+    return tuple(
+        [read(item) for key, read in _RESTRICTION_READERS for item in holder.children(key)]
+    )
+
+
+def _limits(limits: Fields | None) -> records.Limits | None:
+    return None if limits is None else _limits_reader(limits)
+
+
 # ---------------------------------------------------------------- upstream errors in a body
 
 
@@ -318,59 +414,6 @@ def _message(error: Mapping[str, object]) -> str | None:
 
 
 # ---------------------------------------------------------------- promotion views
-
-_RESTRICTION_KEYS = (
-    (records.RestrictionKind.ISSUAL, "issualRestrictions"),
-    (records.RestrictionKind.EARN, "earnRestrictions"),
-    (records.RestrictionKind.REDEMPTION, "redemptionRestrictions"),
-    (records.RestrictionKind.EXPIRY, "expiryRestrictions"),
-)
-
-
-def _restrictions(holder: Fields | None) -> tuple[records.Restriction, ...]:
-    """Every restriction under `holder`, kinds in schema order, upstream order within."""
-    if holder is None:
-        return ()
-    nested = holder.child("restrictions")
-    if nested is not None:
-        holder = nested
-    return tuple(
-        _restriction(kind, item) for kind, key in _RESTRICTION_KEYS for item in holder.children(key)
-    )
-
-
-def _restriction(kind: records.RestrictionKind, item: Fields) -> records.Restriction:
-    is_expiry = kind is records.RestrictionKind.EXPIRY
-    restriction_type = None if is_expiry else item.choice(records.RestrictionType, "type")
-    return records.Restriction(
-        kind=kind,
-        name=item.text("name", "kpi") or "",
-        limit=item.limit("value", "maxLimit"),
-        used=item.number("currentCustomerUsage"),
-        scope=item.choice(records.LimitScope, "limitOn"),
-        period=_period(item) if restriction_type is records.RestrictionType.PERIOD_BASED else None,
-        restriction_type=restriction_type,
-        expiry_basis=item.choice(records.ExpiryBasis, "type") if is_expiry else None,
-    )
-
-
-def _period(item: Fields) -> records.RestrictionPeriod | None:
-    window = item.text("periodType")
-    unit = item.choice(records.PeriodUnit, "periodUnit")
-    if window is None or unit is None:
-        return None
-    return records.RestrictionPeriod(window=window, unit=unit)
-
-
-def _limits(limits: Fields | None) -> records.Limits | None:
-    if limits is None:
-        return None
-    return records.Limits(
-        max_points_per_event=limits.number("maxPointsPerEvent", "totalPointsPerEventLimit"),
-        points_per_customer=limits.number("pointsPerCustomer"),
-        times_per_customer=limits.integer("numberOfTimesPerCustomer", "numberOFTimesPerCustomer"),
-        total_points_in_promotion=limits.number("totalPointsInPromotion"),
-    )
 
 
 def _action(case: str, item: Fields) -> records.RuleAction:
@@ -549,63 +592,7 @@ def parse_promotion_page(body: object) -> records.PromotionPage:
 
 # ---------------------------------------------------------------- customer view
 
-
-def _usage(usage: Fields | None) -> records.CustomerUsage | None:
-    if usage is None:
-        return None
-    return records.CustomerUsage(
-        points=usage.number("currentPointsPerCustomer"),
-        times=usage.integer("currentNumberOfTimesPerCustomer", "currentNumberOFTimesPerCustomer"),
-        total_points_in_promotion=usage.number("currentTotalPointsInPromotion"),
-    )
-
-
-def _issual(item: Fields) -> records.Issual:
-    return records.Issual(
-        id=item.identifier("issualId", "id"),
-        issued_at=item.moment("issualDate"),
-        expires_at=item.moment("issualExpiryDate"),
-        event_log_id=item.optional_identifier("issualEventLogId"),
-        redeemed_count=item.integer("redeemedCount") or 0,
-    )
-
-
-def _timeline(item: Fields) -> records.Timeline:
-    return records.Timeline(
-        enrollment_id=item.identifier("enrollmentId"),
-        enrolled_at=item.moment("enrollmentDate"),
-        expires_at=item.moment("enrollmentExpiryDate"),
-        enroll_event_log_id=item.optional_identifier("enrollEventLogId"),
-        issuals=tuple(_issual(i) for i in item.children("issuedDetails")),
-    )
-
-
-def _metadata(item: Fields) -> records.PromotionMetadata:
-    return records.PromotionMetadata(
-        key=item.text("key") or "",
-        value=item.text("value"),
-        brand_defined=item.flag("brandDefined"),
-    )
-
-
-def _customer_promotion(item: Fields) -> records.CustomerPromotion:
-    return records.CustomerPromotion(
-        promotion_id=item.identifier("promotionId", "id"),
-        program_id=item.identifier("programId"),
-        name=item.text("promotionName", "name") or "",
-        description=item.text("description"),
-        identifier=item.text("identifier"),
-        active=item.flag("active", "isActive") or False,
-        start_date=item.moment("startDate"),
-        end_date=item.moment("endDate"),
-        event_name=item.text("eventName"),
-        type=item.choice(records.PromotionType, "pointsOfferType"),
-        metadata=tuple(_metadata(m) for m in item.children("promotionMetadata")),
-        limits=_limits(item.child("limits")),
-        usage=_usage(item.child("customerUsage")),
-        restrictions=_restrictions(item.child("promotionRestriction", "promotionRestrictions")),
-        timelines=tuple(_timeline(t) for t in item.children("customerPromotionTimelines")),
-    )
+_customer_promotion = _reader(tables.CUSTOMER_PROMOTION)
 
 
 def _customer_promotions(

@@ -210,3 +210,37 @@ def test_body_errors_are_found_in_every_envelope(body: dict[str, object], code: 
 def test_a_success_envelope_is_not_an_error() -> None:
     assert parsing.body_error(fixture("promotion_by_id.json")) is None
     assert parsing.body_error(fixture("list_promotions.json")) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"programId": None, "startDate": "x"}, "response.promotions[0].programId"),
+        # A restriction's type is read first: whether it has a period hangs on it.
+        (
+            {"promotionRestriction": {"redemptionRestrictions": [{"kpi": {}, "type": {}}]}},
+            "response.promotions[0].promotionRestriction.redemptionRestrictions[0].type",
+        ),
+        # An expiry restriction's type is its basis, read last.
+        (
+            {"promotionRestriction": {"expiryRestrictions": [{"kpi": {}, "type": {}}]}},
+            "response.promotions[0].promotionRestriction.expiryRestrictions[0].kpi",
+        ),
+        (
+            {"customerPromotionTimelines": [{"issuedDetails": [{"issualDate": "x"}]}]},
+            "response.promotions[0].customerPromotionTimelines[0].enrollmentId",
+        ),
+        (
+            {"limits": {"pointsPerCustomer": [], "numberOFTimesPerCustomer": "x"}},
+            "response.promotions[0].limits.pointsPerCustomer",
+        ),
+    ],
+)
+def test_a_customer_view_violation_names_the_first_field_read(
+    change: dict[str, object], field: str
+) -> None:
+    body = {"customerId": 1, "promotions": [{"promotionId": 1, "programId": 2, **change}]}
+    with pytest.raises(UpstreamBadResponse) as raised:
+        parsing.parse_customer_page(body, usual_first=False)
+    assert raised.value.details["field"] == field
+    assert field in raised.value.message
