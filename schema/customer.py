@@ -30,6 +30,7 @@ from resolvers.context import RequestContext
 from resolvers.pagination import Window, encode_cursor
 from schema._engine.at_hand import at_hand
 from schema.arguments import ABSENT, given
+from schema.cost import BY_ID, EACH_ITEM, FREE, ONE_LOOKUP, costs
 from schema.enums import CustomerPromotionStatus, PromotionSourceType, PromotionType
 from schema.pagination import PageInfo
 from schema.promotion import Info, Promotion, PromotionLimits, Restriction, served
@@ -72,7 +73,7 @@ class Timeline:
     enrolled_at: datetime | None = field(description="upstream: enrollmentDate")
     expires_at: datetime | None = field(description="upstream: enrollmentExpiryDate")
     enroll_event_log_id: ID | None = field(description="The event log entry of the enrolment.")
-    issuals: list[Issual] = field(description="upstream: issuedDetails")
+    issuals: list[Issual] = field(description="upstream: issuedDetails", metadata=costs(FREE))
 
 
 def promotion_at_hand(
@@ -124,17 +125,22 @@ class CustomerPromotion:
         description="Null when the upstream sends a type this schema does not know. "
         "upstream: pointsOfferType"
     )
-    metadata: list[PromotionMetadata] = field(description="upstream: promotionMetadata")
+    metadata: list[PromotionMetadata] = field(
+        description="upstream: promotionMetadata", metadata=costs(FREE)
+    )
     limits: PromotionLimits | None = field(description="The legacy limits object.")
     usage: CustomerUsage | None = field(description="upstream: customerUsage")
     restrictions: list[Restriction] = field(
         description="Kinds in the order ISSUAL, EARN, REDEMPTION, and within a kind in "
-        "upstream\norder. upstream: promotionRestriction.*"
+        "upstream\norder. upstream: promotionRestriction.*",
+        metadata=costs(FREE),
     )
-    timelines: list[Timeline] = field(description="upstream: customerPromotionTimelines")
+    timelines: list[Timeline] = field(
+        description="upstream: customerPromotionTimelines", metadata=costs(FREE)
+    )
     promotion: Promotion | None = field(
         resolver=customer_promotion_details,
-        metadata=at_hand(promotion_at_hand, promotions_served),
+        metadata=at_hand(promotion_at_hand, promotions_served) | costs(BY_ID),
         description="The full promotion (rulesets and all), loaded by id through the "
         "batched,\nper-request-deduplicated and cross-request-cached loader.\nNull, with "
         "an error, when that load fails; the rest of the customer stays.",
@@ -150,14 +156,16 @@ class CustomerPromotionEdge:
 @strawberry.type(description="A page of one customer's promotions.")
 class CustomerPromotionConnection:
     total_count: int = field(description="upstream: pageDetails.totalEntries")
-    nodes: list[CustomerPromotion] = field(description="The page's promotions, in upstream order.")
+    nodes: list[CustomerPromotion] = field(
+        description="The page's promotions, in upstream order.", metadata=costs(EACH_ITEM)
+    )
     window: Private[Window[records.CustomerPromotion]]
 
-    @field(description="Where this page stands.")
+    @field(description="Where this page stands.", metadata=costs(FREE))
     def page_info(self) -> PageInfo:
         return PageInfo.of(resolvers.customers.CONNECTION, self.window)
 
-    @field(description="The page's promotions with their cursors.")
+    @field(description="The page's promotions with their cursors.", metadata=costs(EACH_ITEM))
     def edges(self) -> list[CustomerPromotionEdge]:
         start = self.window.start
         return [
@@ -171,13 +179,16 @@ class CustomerPromotionConnection:
 @strawberry.type(description="A loyalty customer, found by one identifier.")
 class Customer:
     id: ID = field(description="upstream: customerId")
-    warnings: list[Json] = field(description="Warnings the upstream attached to the lookup.")
+    warnings: list[Json] = field(
+        description="Warnings the upstream attached to the lookup.", metadata=costs(FREE)
+    )
     identity: Private[CustomerIdentity]
 
     @field(
         description="The customer's promotions with usage, restrictions and timelines.\n"
         "`first` is 0..100. `type` maps to the upstream promotionType filter\n"
-        "(LOYALTY = DIRECT_ISSUE, LOYALTY_EARNING = ENROL_AND_ISSUE)."
+        "(LOYALTY = DIRECT_ISSUE, LOYALTY_EARNING = ENROL_AND_ISSUE).",
+        metadata=costs(ONE_LOOKUP),
     )
     async def promotions(
         self,

@@ -12,6 +12,7 @@ import resolvers.promotions
 from gateway.upstream import records
 from resolvers.context import RequestContext
 from resolvers.pagination import Window, encode_cursor
+from schema.cost import BY_ID_UNLESS_LOADED, EACH_ITEM, FREE, costs
 from schema.enums import (
     ExpiryBasis,
     LimitScope,
@@ -168,9 +169,11 @@ class Rule:
         name="updatedViaNewUI", description="Whether the rule was last edited in the new UI."
     )
     actions: list[RuleAction] = field(
-        description="Flattened from upstream caseToActions, in order."
+        description="Flattened from upstream caseToActions, in order.", metadata=costs(FREE)
     )
-    filters: list[RuleFilter] = field(description="upstream: filterInfo of the rule")
+    filters: list[RuleFilter] = field(
+        description="upstream: filterInfo of the rule", metadata=costs(FREE)
+    )
 
     @classmethod
     def from_record(cls, rule: records.Rule) -> Rule:
@@ -206,8 +209,10 @@ class Ruleset:
     scope: str | None = field(description="upstream: ruleScope")
     start_date: datetime | None = field(description="When the ruleset starts applying.")
     end_date: datetime | None = field(description="When the ruleset stops applying.")
-    rules: list[Rule] = field(description="The ruleset's rules, in upstream order.")
-    filters: list[RuleFilter] = field(description="upstream: filterInfo")
+    rules: list[Rule] = field(
+        description="The ruleset's rules, in upstream order.", metadata=costs(FREE)
+    )
+    filters: list[RuleFilter] = field(description="upstream: filterInfo", metadata=costs(FREE))
     org_name: str | None = field(description="The name of the organisation owning the ruleset.")
     org_id: ID | None = field(description="upstream: orgID")
     context_id: ID | None = field(description="upstream: contextID (the program's id)")
@@ -302,7 +307,8 @@ class Promotion:
     restrictions: list[Restriction] = field(
         description="Every restriction of every kind, flattened: kinds in the order ISSUAL, "
         "EARN,\nREDEMPTION, EXPIRY, and within a kind in upstream order.\n"
-        "upstream: promotionRestrictions.restrictions.*"
+        "upstream: promotionRestrictions.restrictions.*",
+        metadata=costs(FREE),
     )
     is_stackable: bool | None = field(description="Whether the promotion stacks with others.")
     is_exclusive: bool | None = field(description="Whether the promotion excludes others.")
@@ -330,8 +336,12 @@ class Promotion:
     capping_status: bool | None = field(
         description="Whether reward capping is on; null without a fixed-window calendar."
     )
-    target_group_ids: list[ID] | None = field(description="upstream: targetGroupIds")
-    target_rule_ids: list[ID] | None = field(description="upstream: targetRuleIds")
+    target_group_ids: list[ID] | None = field(
+        description="upstream: targetGroupIds", metadata=costs(FREE)
+    )
+    target_rule_ids: list[ID] | None = field(
+        description="upstream: targetRuleIds", metadata=costs(FREE)
+    )
     linked_target_groups: Json | None = field(
         description="upstream: linkedTargetGroupVsTargetRuleIdMap"
     )
@@ -344,6 +354,7 @@ class Promotion:
         "promotion\nthat came from a list, this resolves through the batched, cached "
         "by-id loader.\nNull, with an error, when that load fails; the rest of the "
         "promotion and its\nsiblings stay. upstream: rulesetInfos",
+        metadata=costs(BY_ID_UNLESS_LOADED),
     )
 
 
@@ -360,14 +371,16 @@ class PromotionEdge:
 @strawberry.type(description="A page of the org's promotions.")
 class PromotionConnection:
     total_count: int = field(description="upstream: pageDetails.totalEntries")
-    nodes: list[Promotion] = field(description="The page's promotions, in upstream order.")
+    nodes: list[Promotion] = field(
+        description="The page's promotions, in upstream order.", metadata=costs(EACH_ITEM)
+    )
     window: Private[Window[records.Promotion]]
 
-    @field(description="Where this page stands.")
+    @field(description="Where this page stands.", metadata=costs(FREE))
     def page_info(self) -> PageInfo:
         return PageInfo.of(resolvers.promotions.CONNECTION, self.window)
 
-    @field(description="The page's promotions with their cursors.")
+    @field(description="The page's promotions with their cursors.", metadata=costs(EACH_ITEM))
     def edges(self) -> list[PromotionEdge]:
         start = self.window.start
         return [

@@ -12,6 +12,7 @@ import resolvers.promotions
 from gateway.upstream import records
 from resolvers.pagination import DEFAULT_FIRST
 from schema.arguments import ABSENT, given
+from schema.cost import BY_ID, LIST_PAGES, LOOKUPS, costs
 from schema.customer import Customer, selected_promotions
 from schema.enums import CustomerIdentifierType, CustomerSource, PromotionActivity, PromotionStatus
 from schema.promotion import Info, Promotion, PromotionConnection, served
@@ -46,7 +47,8 @@ class Query:
     @field(
         description="One promotion with its rulesets, limits and restrictions\n"
         "(upstream: GET promotion by id). Null, with an error coded\n"
-        "PROMOTION_NOT_FOUND or PROGRAM_NOT_FOUND, when it does not exist."
+        "PROMOTION_NOT_FOUND or PROGRAM_NOT_FOUND, when it does not exist.",
+        metadata=costs(BY_ID),
     )
     async def promotion(self, info: Info, program_id: ID, id: ID) -> Promotion | None:
         found = await resolvers.promotions.promotion(info.context, program_id, id)
@@ -55,7 +57,8 @@ class Query:
 
     @field(
         description="All loyalty promotions of the org (upstream: GET promotions list),\n"
-        "filtered and paginated. `first` is 0..100."
+        "filtered and paginated. `first` is 0..100.",
+        metadata=costs(LIST_PAGES),
     )
     async def promotions(
         self,
@@ -80,7 +83,8 @@ class Query:
 
     @field(
         description="A customer looked up by one identifier (upstream: GET customer promotion "
-        "data).\nNull, with an error coded CUSTOMER_NOT_FOUND, when no customer matches."
+        "data).\nNull, with an error coded CUSTOMER_NOT_FOUND, when no customer matches.",
+        metadata=costs(LOOKUPS),
     )
     async def customer(
         self,

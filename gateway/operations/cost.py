@@ -1,12 +1,12 @@
 """The most upstream calls an operation can make, worked out before it runs.
 
-From the document and its variables: `promotion` costs one by-id call;
-`promotions` one list call per page its window can span; a `customer` one
-lookup per distinct `promotions` selection (or one without any); under a list,
-`promotion` (on a customer's promotion) and `rulesets` (on a listed promotion)
-cost one by-id call per item the list may hold (`first`). Caches and
-de-duplication can only lower the real count, never raise it. Fragments are
-costed once per context and reused, so this is linear in the document too.
+From the document and its variables, and the cost each field declares next to
+it in the schema (`schema/cost.py`: one read by id, one list call per page a
+window can span, the lookups a customer's selections ask for, a selection run
+once per item of the connection above it, and so on). This module knows no
+field by name. Caches and de-duplication can only lower the real count, never
+raise it. Fragments are costed once per context and reused, so this is linear
+in the document too.
 
 `CostEstimates` remembers estimates per document: an estimate reads the
 variables only where they set a `first`, so the same query asked for many
@@ -19,6 +19,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from cachetools import LRUCache
 from graphql import (
@@ -26,6 +27,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLField,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -38,25 +40,26 @@ from graphql import (
 )
 
 from resolvers.pagination import DEFAULT_FIRST, MAX_FIRST
+from schema.cost import FREE, Calls, FieldCost, Selection, declared_cost
 
 
 @dataclass(frozen=True, slots=True)
 class Cost:
     calls: int = 0
-    customer_lookups: int = 0
+    lookups: int = 0  # ONE_LOOKUP selections, for the LOOKUPS field above to make
 
     def __add__(self, other: Cost) -> Cost:
-        return Cost(self.calls + other.calls, self.customer_lookups + other.customer_lookups)
+        return Cost(self.calls + other.calls, self.lookups + other.lookups)
 
     def times(self, items: int) -> Cost:
-        return Cost(self.calls * items, self.customer_lookups * items)
+        return Cost(self.calls * items, self.lookups * items)
 
 
 @dataclass(frozen=True, slots=True)
 class _Context:
     items: int = 1  # how many times this selection runs (the lists above it)
     first: int = 1  # the size of the connection whose fields these are
-    rulesets_loaded: bool = False  # promotions here came by id, with their rulesets
+    with_details: bool = False  # what is here came with all its details (by id)
 
 
 def estimate_upstream_calls(
@@ -154,6 +157,19 @@ def _estimate(
     return worst, estimator.read
 
 
+# An object type's fields, each with the rule it declares and the type below it.
+_Fields = dict[str, tuple[FieldCost, GraphQLNamedType]]
+# Per schema, by type name: read once, not at every field of every estimate.
+_DECLARED: WeakKeyDictionary[GraphQLSchema, dict[str, _Fields]] = WeakKeyDictionary()
+
+
+def _rules_of(fields: dict[str, GraphQLField]) -> _Fields:
+    return {
+        name: (declared_cost(field) or FREE, get_named_type(field.type))
+        for name, field in fields.items()
+    }
+
+
 class _Estimator:
     def __init__(
         self,
@@ -163,6 +179,7 @@ class _Estimator:
         page_size: int,
     ) -> None:
         self._schema = schema
+        self._declared = _DECLARED.setdefault(schema, {})
         self._fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
@@ -192,7 +209,7 @@ class _Estimator:
         return total
 
     def fragment(self, name: str, context: _Context) -> Cost:
-        key = (name, context.first, context.rulesets_loaded)
+        key = (name, context.first, context.with_details)
         costed = self._costed.get(key)
         if costed is None:
             definition = self._fragments.get(name)
@@ -203,7 +220,7 @@ class _Estimator:
                 return Cost()
             self._costing.add(name)
             try:
-                once = _Context(1, context.first, context.rulesets_loaded)
+                once = _Context(1, context.first, context.with_details)
                 costed = self.selection_set(target, definition.selection_set, once)
             finally:
                 self._costing.discard(name)
@@ -211,39 +228,34 @@ class _Estimator:
         return costed.times(context.items)
 
     def field(self, parent: GraphQLObjectType, node: FieldNode, context: _Context) -> Cost:
-        definition = parent.fields.get(node.name.value)
-        if definition is None:
+        """The field's cost by the rule it declares (`schema/cost.py`)."""
+        fields = self._declared.get(parent.name)
+        if fields is None:
+            fields = self._declared[parent.name] = _rules_of(parent.fields)
+        found = fields.get(node.name.value)
+        if found is None:
             return Cost()
-        child = get_named_type(definition.type)
-        where = (parent.name, node.name.value)
-        items = context.items
-        if where == ("Query", "promotion"):
-            inner = self.selection_set(child, node.selection_set, _Context(items, 1, True))
+        rule, child = found
+        if rule is FREE:  # most fields: as if the selection were the parent's own
+            return self.selection_set(child, node.selection_set, context)
+        first = self._first(node) if rule.selection is Selection.WINDOW else 1
+        below = _below(rule, context, first)
+        inner = Cost() if below is None else self.selection_set(child, node.selection_set, below)
+        calls, items = rule.calls, context.items
+        if calls is Calls.NONE:
+            return inner
+        if calls is Calls.BY_ID:
             return Cost(items) + inner
-        if where == ("Query", "promotions"):
-            first = self._first(node)
+        if calls is Calls.BY_ID_UNLESS_LOADED:
+            return Cost(0 if context.with_details else items) + inner
+        if calls is Calls.PAGES:
             pages = math.ceil(first / self._page_size)
             if self._given(node, "after") and first > 0:
                 pages += 1  # a window starting mid-page spans one more
-            inner = self.selection_set(child, node.selection_set, _Context(items, first, False))
             return Cost(items * pages) + inner
-        if where == ("Query", "customer"):
-            inner = self.selection_set(child, node.selection_set, _Context(items, 1, False))
-            lookups = inner.customer_lookups if inner.customer_lookups else items
-            return Cost(inner.calls + lookups)
-        if where == ("Customer", "promotions"):
-            first = self._first(node)
-            inner = self.selection_set(child, node.selection_set, _Context(items, first, True))
-            return Cost(inner.calls, items)
-        if node.name.value in ("nodes", "edges") and parent.name.endswith("Connection"):
-            below = _Context(items * context.first, 1, context.rulesets_loaded)
-            return self.selection_set(child, node.selection_set, below)
-        if where == ("CustomerPromotion", "promotion"):
-            inner = self.selection_set(child, node.selection_set, _Context(items, 1, True))
-            return Cost(items) + inner
-        if where == ("Promotion", "rulesets"):
-            return Cost(0 if context.rulesets_loaded else items)
-        return self.selection_set(child, node.selection_set, context)
+        if calls is Calls.LOOKUPS:
+            return Cost(inner.calls + (inner.lookups or items))
+        return Cost(inner.calls, items)  # ONE_LOOKUP: made by the LOOKUPS field above
 
     def _given(self, node: FieldNode, name: str) -> bool:
         return any(argument.name.value == name for argument in node.arguments or ())
@@ -266,6 +278,21 @@ class _Estimator:
                 return _window(int(value.value))
             return MAX_FIRST
         return DEFAULT_FIRST
+
+
+def _below(rule: FieldCost, context: _Context, first: int) -> _Context | None:
+    """Where the field's selection runs; None when nothing there is costed."""
+    selection = rule.selection
+    if selection is Selection.AS_PARENT and rule.with_details is None:
+        return context
+    if selection is Selection.RECORDS:
+        return None
+    with_details = context.with_details if rule.with_details is None else rule.with_details
+    if selection is Selection.AS_PARENT:
+        return _Context(context.items, context.first, with_details)
+    if selection is Selection.EACH_ITEM:
+        return _Context(context.items * context.first, 1, with_details)
+    return _Context(context.items, first, with_details)  # ONCE (`first` is 1), WINDOW
 
 
 def _window(value: object) -> int:

@@ -1,11 +1,15 @@
+from __future__ import annotations
+
 from typing import Any
 
 import pytest
+import strawberry
 from graphql import parse, print_ast
 
 from gateway.operations import cost
 from gateway.operations.cost import CostEstimates, estimate_upstream_calls
 from schema import build_schema
+from schema.cost import BY_ID, EACH_ITEM, LIST_PAGES, costs
 
 SCHEMA = build_schema()._schema
 
@@ -100,3 +104,37 @@ def test_remembered_estimates_are_costed_once_per_first(monkeypatch: pytest.Monk
     same_text = parse(print_ast(document))  # another document object: costed anew
     assert estimates.estimate(SCHEMA, same_text, None, {"m": "9", "n": 50}) == 55
     assert costed[-1] == "9"
+
+
+@strawberry.type
+class Leaf:
+    name: str
+    detail: Leaf | None = strawberry.field(default=None, metadata=costs(BY_ID))
+
+
+@strawberry.type
+class LeafConnection:
+    nodes: list[Leaf] = strawberry.field(metadata=costs(EACH_ITEM))
+
+
+def leaves(first: int = 20, after: str | None = None) -> LeafConnection:
+    return LeafConnection(nodes=[])
+
+
+@strawberry.type
+class ToyQuery:
+    one: Leaf = strawberry.field(default_factory=lambda: Leaf(name="x"), metadata=costs(BY_ID))
+    many: LeafConnection = strawberry.field(resolver=leaves, metadata=costs(LIST_PAGES))
+    # A name the served schema costs, declaring nothing here: free.
+    promotion: Leaf = strawberry.field(default_factory=lambda: Leaf(name="x"))
+
+
+def test_costs_are_read_from_the_fields_declarations_not_their_names() -> None:
+    schema = strawberry.Schema(query=ToyQuery)._schema
+
+    def toy(document: str) -> int:
+        return estimate_upstream_calls(schema, parse(document), None, {}, list_page_size=10)
+
+    assert toy("{ one { name } promotion { name } }") == 1
+    assert toy("{ many(first: 30) { nodes { detail { detail { name } } } } }") == 3 + 30 * 2
+    assert toy('{ many(after: "x") { nodes { name } } }') == 3
