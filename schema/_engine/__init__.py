@@ -58,8 +58,8 @@ graphql-core's executor (`graphql.execution.executor`), the base of strawberry's
   does. Fingerprinted.
 - `Executor.complete_list_item_value` (item, complete_results, item_type,
   field_details_list, info, item_path, position_context): an item's error is
-  located at the item; compiled code gives up instead and graphql-core completes
-  the list again. Fingerprinted.
+  located at the item; compiled code gives up instead, and graphql-core completes
+  the whole value again (so the error gets this path). Fingerprinted.
 - `Executor.complete_leaf_value` (return_type, result): compiled code (`_Code._leaf`)
   writes it out: `return_type.coerce_output_value(result)`, a None or Undefined
   coerced value an error. Fingerprinted.
