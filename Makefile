@@ -45,8 +45,11 @@ check: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The whole suite twice: with the fast executor (schema/_engine), and with strawberry's
+# own execution (FAST_EXECUTION=false), so the fallback an upgrade may need is known to work.
 test: check
-	$(BIN)/pytest
+	FAST_EXECUTION=true $(BIN)/pytest
+	FAST_EXECUTION=false $(BIN)/pytest
 
 # Ten minutes of mixed load with upstream faults switching on and off (not part of `make test`).
 SOAK_SECONDS ?= 600
