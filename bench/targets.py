@@ -53,7 +53,7 @@ def gateway_environment(upstream: str, cache_ttl_s: int = CACHE_TTL_S) -> dict[s
     quota, so the upstream and client rate limits are lifted: this measures the
     gateway, not the vendor's quota."""
     return {
-        "ENVIRONMENT": "production",
+        "GATEWAY_ENV": "production",
         "UPSTREAM_URL": upstream,
         "UPSTREAM_RATE_LIMIT_PER_MIN": "100000000",
         "CLIENT_RATE_LIMIT_PER_MIN": "0",
