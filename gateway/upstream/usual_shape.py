@@ -8,6 +8,12 @@ alone: the same keys, looked up in the same order, with exact JSON types only
 (identifiers as integers or strings, numbers as strings or numbers, flags as
 booleans, dates as ISO text ending in "Z").
 
+It knows no field of its own: the readers are generated once, at import, from
+the field tables in `_tables` (the ones the tolerant reader reads with), one
+plain function per record read from a list, nested objects written inline, each
+kind's exact-type check written out where the field is read (`SOURCE` holds the
+text). Records are built positionally from the table's order.
+
 Anything else raises `Unusual` inside and comes out as None, and the caller reads
 the object with the tolerant reader instead, which also names any violation.
 So this module may only ever agree with `parsing` or decline; a property test
@@ -16,38 +22,14 @@ holds it to that.
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Mapping
+import itertools
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
+from gateway.upstream import _tables as tables
 from gateway.upstream import records
-
-_RESTRICTION_KEYS = (
-    (records.RestrictionKind.ISSUAL, "issualRestrictions"),
-    (records.RestrictionKind.EARN, "earnRestrictions"),
-    (records.RestrictionKind.REDEMPTION, "redemptionRestrictions"),
-    (records.RestrictionKind.EXPIRY, "expiryRestrictions"),
-)
-E = TypeVar("E", bound=enum.Enum)
-
-# Each enum's members by their exact spelling.
-_PROMOTION_TYPES = cast(
-    Mapping[object, records.PromotionType], records.PromotionType._value2member_map_
-)
-_RESTRICTION_TYPES = cast(
-    Mapping[object, records.RestrictionType], records.RestrictionType._value2member_map_
-)
-_LIMIT_SCOPES = cast(Mapping[object, records.LimitScope], records.LimitScope._value2member_map_)
-_EXPIRY_BASES = cast(Mapping[object, records.ExpiryBasis], records.ExpiryBasis._value2member_map_)
-_PERIOD_UNITS = cast(Mapping[object, records.PeriodUnit], records.PeriodUnit._value2member_map_)
-_PERIOD_BASED = records.RestrictionType.PERIOD_BASED
-_EXPIRY = records.RestrictionKind.EXPIRY
-# Records are built from the tuple of their fields, in declared order, without
-# their generated __new__ (a Python frame each: a third of the cost). The
-# property test against the tolerant reader, which uses keywords, holds the
-# order and the count.
-_build = tuple.__new__
+from gateway.upstream._tables import Field, Kind, Table
 
 
 class Unusual(Exception):
@@ -62,242 +44,201 @@ def customer_promotion(item: object) -> records.CustomerPromotion | None:
         return None
 
 
-def _customer_promotion(item: object) -> records.CustomerPromotion:
-    if type(item) is not dict:
-        raise Unusual
-    get = item.get
-    return _build(
-        records.CustomerPromotion,
-        (
-            _identifier(_first(get("promotionId"), get("id"))),
-            _identifier(get("programId")),
-            _text(_first(get("promotionName"), get("name"))) or "",
-            _text(get("description")),
-            _text(get("identifier")),
-            _flag(_first(get("active"), get("isActive"))) or False,
-            _moment(get("startDate")),
-            _moment(get("endDate")),
-            _text(get("eventName")),
-            _choice(_PROMOTION_TYPES, get("pointsOfferType")),
-            tuple([_metadata(m) for m in _objects(get("promotionMetadata"))]),
-            _limits(_object(get("limits"))),
-            _usage(_object(get("customerUsage"))),
-            _restrictions(
-                _object(_first(get("promotionRestriction"), get("promotionRestrictions")))
-            ),
-            tuple([_timeline(t) for t in _objects(get("customerPromotionTimelines"))]),
-        ),
-    )
+# ---------------------------------------------------------------- the code, from the tables
+
+# Each kind's check of a value `{v}` (not None) in its usual JSON types, turning it
+# into the record's value in place; `raise Unusual` on anything else.
+_CHECKS = {
+    Kind.IDENTIFIER: (
+        "if type({v}) is int:",
+        "    {v} = str({v})",
+        "elif type({v}) is not str or not {v} or {v}[0].isspace() or {v}[-1].isspace():",
+        "    raise Unusual",
+    ),
+    Kind.TEXT: ("if type({v}) is not str:", "    raise Unusual"),
+    Kind.FLAG: ("if type({v}) is not bool:", "    raise Unusual"),
+    Kind.INTEGER: ("if type({v}) is not int:", "    raise Unusual"),
+    Kind.NUMBER: (
+        "if type({v}) is str:",
+        "    {v} = float({v})",
+        "    if {v} - {v} != 0:  # infinite or not a number",
+        "        raise Unusual",
+        "elif type({v}) is int:",
+        "    {v} = float({v})",
+        "elif type({v}) is not float or {v} - {v} != 0:",
+        "    raise Unusual",
+    ),
+    Kind.MOMENT: (
+        'if type({v}) is not str or {v}[-1:] != "Z" or not {v}[:1].isdigit():',
+        "    raise Unusual",
+        "{v} = fromisoformat({v})",
+    ),
+    # The member spelled exactly so (`{members}`: an enum's `_value2member_map_`).
+    Kind.CHOICE: ("{v} = {members}.get({v})", "if {v} is None:", "    raise Unusual"),
+    Kind.OBJECT: ("if type({v}) is not dict:", "    raise Unusual"),
+    Kind.OBJECTS: (
+        "if type({v}) is not list:",
+        "    raise Unusual",
+        "{v} = tuple(map({read}, {v}))",
+    ),
+}
+_CHECKS[Kind.LIMIT] = (*_CHECKS[Kind.NUMBER], "if {v} == -1:", "    {v} = None")
 
 
-def _metadata(item: dict[str, Any]) -> records.PromotionMetadata:
-    get = item.get
-    return _build(
-        records.PromotionMetadata,
-        (
-            _text(get("key")) or "",
-            _text(get("value")),
-            _flag(get("brandDefined")),
-        ),
-    )
+class _Code:
+    """The text of the generated readers, and the constants they use."""
 
+    def __init__(self) -> None:
+        self.functions: dict[Table[Any], str] = {}  # each table read from a list: its function
+        self.written: list[str] = []  # the functions written
+        self.lines: list[str] = []  # the function being written
+        self.indent = 1
+        self.constants: dict[str, object] = {
+            "Unusual": Unusual,
+            "fromisoformat": datetime.fromisoformat,
+            # Records are built from the tuple of their fields, in declared order,
+            # without their generated __new__ (a Python frame each: a third of the cost).
+            "build": tuple.__new__,
+        }
+        self._known: dict[int, str] = {}
+        self._names = itertools.count()
 
-def _limits(item: dict[str, Any] | None) -> records.Limits | None:
-    if item is None:
-        return None
-    get = item.get
-    return _build(
-        records.Limits,
-        (
-            _number(_first(get("maxPointsPerEvent"), get("totalPointsPerEventLimit"))),
-            _number(get("pointsPerCustomer")),
-            _integer(_first(get("numberOfTimesPerCustomer"), get("numberOFTimesPerCustomer"))),
-            _number(get("totalPointsInPromotion")),
-        ),
-    )
+    def name(self, prefix: str) -> str:
+        return f"{prefix}{next(self._names)}"
 
+    def constant(self, value: object, label: str) -> str:
+        """A name (or a literal) for `value` in the generated text."""
+        if value is None or type(value) in (bool, int, str):
+            return repr(value)
+        known = self._known.get(id(value))
+        if known is None:
+            known = self._known[id(value)] = self.name(f"{label}_")
+            self.constants[known] = value
+        return known
 
-def _usage(item: dict[str, Any] | None) -> records.CustomerUsage | None:
-    if item is None:
-        return None
-    get = item.get
-    return _build(
-        records.CustomerUsage,
-        (
-            _number(get("currentPointsPerCustomer")),
-            _integer(
-                _first(
-                    get("currentNumberOfTimesPerCustomer"), get("currentNumberOFTimesPerCustomer")
-                )
-            ),
-            _number(get("currentTotalPointsInPromotion")),
-        ),
-    )
+    def line(self, text: str) -> None:
+        self.lines.append("    " * self.indent + text)
 
+    def function(self, table: Table[Any]) -> str:
+        """The name of the function reading `table`'s record from a dict (written once)."""
+        known = self.functions.get(table)
+        if known is not None:
+            return known
+        name = self.functions[table] = self.name(f"read_{table.record.__name__}_")
+        outer = self.lines, self.indent
+        self.lines, self.indent = [f"def {name}(item):"], 1
+        self.line("if type(item) is not dict:")
+        self.line("    raise Unusual")
+        self.line("get = item.get")
+        self.line(f"return {self.build(table, self.record(table, 'get'))}")
+        self.written.append("\n".join(self.lines))
+        self.lines, self.indent = outer
+        return name
 
-def _restrictions(holder: dict[str, Any] | None) -> tuple[records.Restriction, ...]:
-    if holder is None:
-        return ()
-    nested = _object(holder.get("restrictions"))
-    if nested is not None:
-        holder = nested
-    found: list[records.Restriction] = []
-    for kind, key in _RESTRICTION_KEYS:
-        for item in _objects(holder.get(key)):
-            found.append(_restriction(kind, item))
-    return tuple(found)
+    def build(self, table: Table[Any], values: list[str]) -> str:
+        return (
+            f"build({self.constant(table.record, table.record.__name__)}, ({', '.join(values)},))"
+        )
 
+    def record(self, table: Table[Any], get: str) -> list[str]:
+        """Code reading `table`'s fields with `get`; their values, in the record's order."""
+        values: dict[str, str] = {}
+        for field in table.reading_order:
+            values[field.name] = self.field(field, get, values)
+        return [values[field.name] for field in table.fields]
 
-def _restriction(kind: records.RestrictionKind, item: dict[str, Any]) -> records.Restriction:
-    get = item.get
-    name = get("name")
-    if name is None:
-        name = get("kpi")
-    limit = get("value")
-    if limit is None:
-        limit = get("maxLimit")
-    limit = _number(limit)
-    if kind is _EXPIRY:
-        restriction_type = None
-        expiry_basis = _choice(_EXPIRY_BASES, get("type"))
-    else:
-        restriction_type = _choice(_RESTRICTION_TYPES, get("type"))
-        expiry_basis = None
-    return _build(
-        records.Restriction,
-        (
-            kind,
-            _text(name) or "",
-            None if limit == -1 else limit,
-            _number(get("currentCustomerUsage")),
-            _choice(_LIMIT_SCOPES, get("limitOn")),
-            _period(item) if restriction_type is _PERIOD_BASED else None,
-            restriction_type,
-            expiry_basis,
-        ),
-    )
-
-
-def _period(item: dict[str, Any]) -> records.RestrictionPeriod | None:
-    window = _text(item.get("periodType"))
-    unit = _choice(_PERIOD_UNITS, item.get("periodUnit"))
-    if window is None or unit is None:
-        return None
-    return _build(records.RestrictionPeriod, (window, unit))
-
-
-def _timeline(item: dict[str, Any]) -> records.Timeline:
-    get = item.get
-    return _build(
-        records.Timeline,
-        (
-            _identifier(get("enrollmentId")),
-            _moment(get("enrollmentDate")),
-            _moment(get("enrollmentExpiryDate")),
-            _optional_identifier(get("enrollEventLogId")),
-            tuple([_issual(i) for i in _objects(get("issuedDetails"))]),
-        ),
-    )
-
-
-def _issual(item: dict[str, Any]) -> records.Issual:
-    get = item.get
-    return _build(
-        records.Issual,
-        (
-            _identifier(_first(get("issualId"), get("id"))),
-            _moment(get("issualDate")),
-            _moment(get("issualExpiryDate")),
-            _optional_identifier(get("issualEventLogId")),
-            _integer(get("redeemedCount")) or 0,
-        ),
-    )
-
-
-# ---------------------------------------------------------------- values, exact types only
-
-
-def _first(value: object, alternative: object) -> object:
-    return alternative if value is None else value
-
-
-def _object(value: object) -> dict[str, Any] | None:
-    if value is None or type(value) is dict:
+    def field(self, field: Field, get: str, values: dict[str, str]) -> str:
+        """Code reading one field into a variable; its name (or a constant)."""
+        if field.kind is Kind.CONSTANT:
+            return self.constant(field.default, field.name)
+        value = self.name(f"{field.name}_")
+        if field.when is None:
+            self.read(field, get, value)
+            return value
+        name, expected = field.when
+        self.line(f"{value} = {self.constant(field.default, field.name)}")
+        self.line(
+            f"if {values[name]} is {self.constant(expected, str(getattr(expected, 'name', name)))}:"
+        )
+        self.indent += 1
+        self.read(field, get, value)
+        self.indent -= 1
         return value
-    raise Unusual
+
+    def read(self, field: Field, get: str, value: str) -> None:
+        if field.kind is Kind.GROUP:
+            assert field.table is not None
+            parts = self.record(field.table, get)
+            whole = " is not None and ".join(parts)
+            self.line(
+                f"{value} = {self.build(field.table, parts)} if {whole} is not None else None"
+            )
+            return
+        self.line(f"{value} = {get}({field.keys[0]!r})")
+        for key in field.keys[1:]:
+            self.line(f"if {value} is None:")
+            self.line(f"    {value} = {get}({key!r})")
+        listed = field.kind in (Kind.OBJECTS, Kind.RESTRICTIONS)
+        missing = "()" if listed else self.constant(field.default, field.name)
+        if field.required:
+            self.line(f"if {value} is None:")
+            self.line("    raise Unusual")
+        elif missing != "None":
+            self.line(f"if {value} is None:")
+            self.line(f"    {value} = {missing}")
+            self.line("else:")
+        else:
+            self.line(f"if {value} is not None:")
+        self.indent += not field.required
+        self.check(field, value)
+        self.indent -= not field.required
+
+    def check(self, field: Field, value: str) -> None:
+        """Code checking `value` (not None) and making it the record's value."""
+        if field.kind is Kind.RESTRICTIONS:
+            self.restrictions(value)
+            return
+        members = read = ""
+        if field.choices is not None:
+            members = self.constant(field.choices._value2member_map_, field.choices.__name__)
+        if field.table is not None and field.kind is Kind.OBJECTS:
+            read = self.function(field.table)
+        for line in _CHECKS[field.kind]:
+            self.line(line.format(v=value, members=members, read=read))
+        if field.table is not None and field.kind is Kind.OBJECT:
+            inner = self.name("get_")
+            self.line(f"{inner} = {value}.get")
+            self.line(f"{value} = {self.build(field.table, self.record(field.table, inner))}")
+
+    def restrictions(self, value: str) -> None:
+        """Code reading a restrictions object: its lists' records, in order."""
+        self.line(f"if type({value}) is not dict:")
+        self.line("    raise Unusual")
+        nested, found, items = self.name("nested_"), self.name("found_"), self.name("items_")
+        self.line(f"{nested} = {value}.get({tables.NESTED_RESTRICTIONS!r})")
+        self.line(f"if {nested} is not None:")
+        self.line(f"    if type({nested}) is not dict:")
+        self.line("        raise Unusual")
+        self.line(f"    {value} = {nested}")
+        self.line(f"{found} = []")
+        for key, table in tables.RESTRICTION_LISTS:
+            self.line(f"{items} = {value}.get({key!r})")
+            self.line(f"if {items} is not None:")
+            self.line(f"    if type({items}) is not list:")
+            self.line("        raise Unusual")
+            self.line(f"    {found} += map({self.function(table)}, {items})")
+        self.line(f"{value} = tuple({found})")
 
 
-def _objects(value: object) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if type(value) is not list:
-        raise Unusual
-    for item in value:
-        if type(item) is not dict:
-            raise Unusual
-    return value
+def _compile(table: Table[Any]) -> tuple[Callable[[object], Any], str]:
+    code = _Code()
+    name = code.function(table)
+    text = "\n\n".join(code.written) + "\n"
+    namespace = dict(code.constants)
+    # Named after this module, so that profiles charge the generated code to it.
+    exec(compile(text, "<gateway/upstream/usual_shape.py: generated>", "exec"), namespace)
+    return cast(Callable[[object], Any], namespace[name]), text
 
 
-def _identifier(value: object) -> str:
-    if type(value) is int:
-        return str(value)
-    if type(value) is str and value and not value[0].isspace() and not value[-1].isspace():
-        return value
-    raise Unusual
-
-
-def _optional_identifier(value: object) -> str | None:
-    return None if value is None else _identifier(value)
-
-
-def _text(value: object) -> str | None:
-    if value is None or type(value) is str:
-        return value
-    raise Unusual
-
-
-def _flag(value: object) -> bool | None:
-    if value is None or type(value) is bool:
-        return value
-    raise Unusual
-
-
-def _number(value: object) -> float | None:
-    kind = type(value)
-    if kind is str:
-        number = float(value)  # type: ignore[arg-type]
-    elif kind is int:
-        return float(value)  # type: ignore[arg-type]
-    elif kind is float:
-        number = value  # type: ignore[assignment]
-    elif value is None:
-        return None
-    else:
-        raise Unusual
-    if number - number != 0:  # infinite or not a number
-        raise Unusual
-    return number
-
-
-def _integer(value: object) -> int | None:
-    if value is None or type(value) is int:
-        return value
-    raise Unusual
-
-
-def _moment(value: object) -> datetime | None:
-    if value is None:
-        return None
-    if type(value) is str and value[-1:] == "Z" and value[:1].isdigit():
-        return datetime.fromisoformat(value)
-    raise Unusual
-
-
-def _choice(members: Mapping[object, E], value: object) -> E | None:
-    """The member spelled exactly `value` (from an enum's `_value2member_map_`)."""
-    if value is None:
-        return None
-    member = members.get(value)
-    if member is None:
-        raise Unusual
-    return member
+_customer_promotion: Callable[[object], records.CustomerPromotion]
+_customer_promotion, SOURCE = _compile(tables.CUSTOMER_PROMOTION)

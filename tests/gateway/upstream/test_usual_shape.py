@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from gateway.errors import UpstreamBadResponse
+from gateway.upstream import _tables as tables
 from gateway.upstream import parsing, records, usual_shape
+from gateway.upstream._tables import Kind, Table
 from sandbox import views
 from sandbox.data import build
 
@@ -231,3 +233,23 @@ def test_a_page_with_one_unusual_promotion_is_read_the_same_on_either_path() -> 
     page = parsing.parse_customer_page(body)
     assert repr(page) == repr(parsing.parse_customer_page(body, usual_first=False))
     assert [p.promotion_id for p in page.promotions] == ["67248", "67247"]
+
+
+def keys(table: Table[Any]) -> Iterator[str]:
+    """Every JSON key `table` and the tables under it read."""
+    for field in table.fields:
+        yield from field.keys
+        if field.table is not None:
+            yield from keys(field.table)
+        if field.kind is Kind.RESTRICTIONS:
+            yield tables.NESTED_RESTRICTIONS
+            for key, restriction in tables.RESTRICTION_LISTS:
+                yield key
+                yield from keys(restriction)
+
+
+def test_the_usual_path_is_generated_from_the_field_tables() -> None:
+    read = set(keys(tables.CUSTOMER_PROMOTION))
+    assert {"promotionId", "issualEventLogId", "periodUnit", "expiryRestrictions"} <= read
+    for key in read:
+        assert repr(key) in usual_shape.SOURCE, key
