@@ -28,7 +28,7 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("records -> strawberry objects (from_record)", ("from_record",)),
     (
         "upstream JSON -> records (parsing.py, usual_shape.py)",
-        ("upstream/parsing.py", "upstream/usual_shape.py"),
+        ("upstream/_parsing.py", "upstream/_usual_shape.py"),
     ),
     (
         "compiled plain subtrees (schema/execution.py, compiler.py)",

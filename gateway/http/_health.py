@@ -11,8 +11,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gateway.upstream.breaker import BreakerState
-from gateway.upstream.client import UpstreamClient
+from gateway.upstream import BreakerState, UpstreamClient
 
 READY_RECENT_S = 30.0
 

@@ -19,8 +19,7 @@ from gateway.http._request_log import record_of, request_id
 from gateway.loaders import CallBudget, Loaders, RequestCalls, StaleLog
 from gateway.observability import RequestRecord
 from gateway.settings import Settings
-from gateway.upstream.calls import Caller
-from gateway.upstream.client import UpstreamClient
+from gateway.upstream import Caller, UpstreamClient
 from resolvers.context import RequestContext
 
 EXPLAIN_HEADER = "x-gateway-explain"

@@ -11,8 +11,7 @@ from gateway.cache._promotions import PromotionCaches
 from gateway.deadline import Deadline
 from gateway.loaders._request_calls import RequestCalls, in_background
 from gateway.observability import UpstreamCall
-from gateway.upstream import records
-from gateway.upstream.client import promotion_page_params
+from gateway.upstream import promotion_page_params, records
 from gateway.upstream.queries import PromotionPageQuery
 
 PromotionKey = tuple[str, str]  # (program id, promotion id)

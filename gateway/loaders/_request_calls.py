@@ -11,8 +11,7 @@ from gateway.deadline import Deadline
 from gateway.loaders._budget import CallBudget
 from gateway.loaders._staleness import StaleLog
 from gateway.observability import UpstreamCall
-from gateway.upstream.calls import Caller
-from gateway.upstream.client import UpstreamClient
+from gateway.upstream import Caller, UpstreamClient
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ from gateway.credentials import Credential
 from gateway.deadline import Deadline
 from gateway.loaders import CallBudget, Loaders, RequestCalls, StaleLog
 from gateway.settings import Settings
-from gateway.upstream.calls import Caller
-from gateway.upstream.client import UpstreamClient
+from gateway.upstream._calls import Caller
+from gateway.upstream._client import UpstreamClient
 
 SETTINGS = Settings(upstream_url="http://upstream.test")
 

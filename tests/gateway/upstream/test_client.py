@@ -10,8 +10,8 @@ from gateway import errors
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
 from gateway.settings import Settings
-from gateway.upstream.calls import Caller
-from gateway.upstream.client import UpstreamClient, customer_promotions_params
+from gateway.upstream._calls import Caller
+from gateway.upstream._client import UpstreamClient, customer_promotions_params
 from gateway.upstream.queries import CustomerIdentity, CustomerPromotionsQuery
 from gateway.upstream.records import (
     CustomerIdentifierType,

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from gateway.errors import PromotionNotFound, UpstreamBadResponse
-from gateway.upstream import parsing, records
+from gateway.upstream import _parsing as parsing
+from gateway.upstream import records
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 
@@ -159,7 +160,7 @@ def test_settings_at_the_top_level_are_read() -> None:
 def test_an_unknown_enum_value_becomes_null_and_is_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="gateway.upstream.parsing")
+    caplog.set_level(logging.WARNING, logger="gateway.upstream._parsing")
     for _ in range(3):
         promotion = parsing.parse_promotion(_promotion(promotionStatus="ARCHIVED_NEW"), "469")
         assert promotion.status is None

@@ -3,7 +3,7 @@ import pytest
 from gateway import errors
 from gateway.deadline import Deadline
 from gateway.token_bucket import Exhausted, TokenBucket
-from gateway.upstream.rate_limit import UpstreamRateLimit
+from gateway.upstream._rate_limit import UpstreamRateLimit
 from tests.clock import Clock
 
 

@@ -1,4 +1,4 @@
-from gateway.upstream.retries import RetryBudget, backoff_s
+from gateway.upstream._retries import RetryBudget, backoff_s
 from tests.clock import Clock
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from gateway import errors
 from gateway.deadline import Deadline
-from gateway.upstream.slots import CallSlots
+from gateway.upstream._slots import CallSlots
 
 
 async def test_calls_beyond_the_limit_wait_for_a_slot() -> None:

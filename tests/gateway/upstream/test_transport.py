@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bench.processes import free_port
-from gateway.upstream.transport import AiohttpTransport
+from gateway.upstream._transport import AiohttpTransport
 
 LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=10)
 # A request head -> the raw response (sent, then the connection closes if it says

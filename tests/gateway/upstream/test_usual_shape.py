@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 
 from gateway.errors import UpstreamBadResponse
+from gateway.upstream import _parsing as parsing
 from gateway.upstream import _tables as tables
-from gateway.upstream import parsing, records, usual_shape
+from gateway.upstream import _usual_shape as usual_shape
+from gateway.upstream import records
 from gateway.upstream._tables import Kind, Table
 from sandbox import views
 from sandbox.data import build

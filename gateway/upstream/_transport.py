@@ -8,7 +8,7 @@ of CPU here, against 20 ms through aiohttp's connector (bench/README.md). The
 httpx client above stays as it was: paths, params, deadlines, error mapping.
 
 Every aiohttp failure becomes the httpx exception of the same meaning, so
-`gateway.upstream.client` maps it exactly as before: a refused connection is a
+`gateway.upstream._client` maps it exactly as before: a refused connection is a
 ConnectError (not a timeout), a body cut short is a RemoteProtocolError.
 (httpx-aiohttp does the same job, but maps every ClientConnectionError to
 ConnectTimeout and lets unmapped aiohttp errors through.)

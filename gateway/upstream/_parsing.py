@@ -28,7 +28,8 @@ from typing import Any, TypeVar, cast
 
 from gateway.errors import PromotionNotFound, UpstreamBadResponse
 from gateway.upstream import _tables as tables
-from gateway.upstream import records, usual_shape
+from gateway.upstream import _usual_shape as usual_shape
+from gateway.upstream import records
 from gateway.upstream._tables import Kind, Table
 from gateway.upstream.records import JSON
 

@@ -236,7 +236,7 @@ def _compile(table: Table[Any]) -> tuple[Callable[[object], Any], str]:
     text = "\n\n".join(code.written) + "\n"
     namespace = dict(code.constants)
     # Named after this module, so that profiles charge the generated code to it.
-    exec(compile(text, "<gateway/upstream/usual_shape.py: generated>", "exec"), namespace)
+    exec(compile(text, "<gateway/upstream/_usual_shape.py: generated>", "exec"), namespace)
     return cast(Callable[[object], Any], namespace[name]), text
 
 

@@ -21,13 +21,14 @@ from gateway.credentials import Credential
 from gateway.deadline import Deadline
 from gateway.observability import BREAKER_STATES, Metrics, Tracing, UpstreamCall, mark_failed
 from gateway.settings import Settings
-from gateway.upstream import parsing, records
-from gateway.upstream.breaker import BreakerState, CircuitBreaker
-from gateway.upstream.calls import Caller
+from gateway.upstream import _parsing as parsing
+from gateway.upstream import records
+from gateway.upstream._breaker import BreakerState, CircuitBreaker
+from gateway.upstream._calls import Caller
+from gateway.upstream._rate_limit import UpstreamRateLimit
+from gateway.upstream._retries import RetryBudget, backoff_s
+from gateway.upstream._slots import CallSlots
 from gateway.upstream.queries import CustomerPromotionsQuery, PromotionPageQuery
-from gateway.upstream.rate_limit import UpstreamRateLimit
-from gateway.upstream.retries import RetryBudget, backoff_s
-from gateway.upstream.slots import CallSlots
 
 logger = logging.getLogger(__name__)
 
