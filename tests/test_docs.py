@@ -177,7 +177,7 @@ def test_slugs_follow_github() -> None:
 
 
 def test_paths_named_in_the_readme_and_docs_exist() -> None:
-    pages = [README, *sorted((ROOT / "docs").glob("*.md"))]
+    pages = documents()
     missing = [
         f"{page.relative_to(ROOT)}:{number}: `{path}`"
         for page in pages
