@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from gateway.cache._promotions import PromotionCaches
 from gateway.deadline import Deadline
-from gateway.loaders._request_calls import RequestCalls, in_background
+from gateway.loaders._request_calls import RequestCalls
 from gateway.observability import UpstreamCall
 from gateway.upstream import promotion_page_params, records
 from gateway.upstream.queries import PromotionPageQuery
@@ -30,11 +30,7 @@ class Promotions:
         calls = self._calls
 
         async def load(by: Deadline, background: bool) -> records.Promotion:
-            if background:
-                caller = in_background(by)
-            else:
-                calls.budget.spend()
-                caller = calls.caller.for_cache("miss")
+            caller = calls.for_cache_load(by, background)
             return await calls.client.promotion(calls.credential, program_id, promotion_id, caller)
 
         served = await self._caches.promotions.get(
@@ -66,11 +62,7 @@ class Promotions:
         calls = self._calls
 
         async def load(by: Deadline, background: bool) -> records.PromotionPage:
-            if background:
-                caller = in_background(by)
-            else:
-                calls.budget.spend()
-                caller = calls.caller.for_cache("miss")
+            caller = calls.for_cache_load(by, background)
             return await calls.client.promotion_page(calls.credential, query, caller)
 
         served = await self._caches.promotion_pages.get(

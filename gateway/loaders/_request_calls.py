@@ -22,12 +22,15 @@ class RequestCalls:
     budget: CallBudget
     stale: StaleLog
 
+    def for_cache_load(self, by: Deadline, background: bool) -> Caller:
+        """Who a cache's load calls for: a refresh no request waits for (reported
+        nowhere, spending no request's budget), or this request's miss (spent)."""
+        if background:
+            return Caller(by, calls=None, cache="refresh")
+        self.budget.spend()
+        return self.caller.for_cache("miss")
+
     def served_from_cache(self, endpoint: str, params: dict[str, str], event: str) -> None:
         """Note a lookup the cache answered (a miss is noted by the call itself)."""
         if event != "miss" and self.caller.calls is not None:
             self.caller.calls.append(UpstreamCall(endpoint, params, event))
-
-
-def in_background(deadline: Deadline) -> Caller:
-    """A refresh no request waits for: reported nowhere, spending no request's budget."""
-    return Caller(deadline, calls=None, cache="refresh")
