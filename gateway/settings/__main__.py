@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from gateway.settings.table import REGENERATE, settings_table, with_table
+from gateway.settings._table import REGENERATE, settings_table, with_table
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,8 +5,8 @@ import pytest
 
 from gateway.settings import Settings
 from gateway.settings.__main__ import main
-from gateway.settings.declare import declared
-from gateway.settings.table import BEGIN, END, REGENERATE, settings_table, with_table
+from gateway.settings._declare import declared
+from gateway.settings._table import BEGIN, END, REGENERATE, settings_table, with_table
 
 DOCS = Path(__file__).parents[3] / "docs" / "settings.md"
 
@@ -14,7 +14,7 @@ DOCS = Path(__file__).parents[3] / "docs" / "settings.md"
 def test_docs_settings_md_is_what_the_declarations_generate() -> None:
     document = DOCS.read_text(encoding="utf-8")
     assert document == with_table(document), (
-        f"docs/settings.md is out of date with gateway/settings/model.py: "
+        f"docs/settings.md is out of date with gateway/settings/_model.py: "
         f"run `{REGENERATE}` from the repository root (with .venv/bin/python)"
     )
 

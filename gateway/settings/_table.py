@@ -9,14 +9,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from gateway.settings.declare import Declaration, declared
-from gateway.settings.model import Settings
+from gateway.settings._declare import Declaration, declared
+from gateway.settings._model import Settings
 
 BEGIN = "<!-- settings:begin -->"
 END = "<!-- settings:end -->"
 REGENERATE = "python -m gateway.settings --write docs/settings.md"
 _NOTE = (
-    "<!-- Generated from the declarations in gateway/settings/model.py: edit them, "
+    "<!-- Generated from the declarations in gateway/settings/_model.py: edit them, "
     f"then run `{REGENERATE}`. -->"
 )
 

@@ -10,18 +10,9 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gateway.settings import parsers as p
-from gateway.settings.declare import Factory, SettingsError, read_environment, setting
-from gateway.settings.parsers import Environment
-
-__all__ = [
-    "DEFAULT_CUSTOMER_PROMOTIONS_PATH",
-    "DEFAULT_PROMOTION_LIST_PATH",
-    "DEFAULT_PROMOTION_PATH",
-    "Environment",
-    "Settings",
-    "SettingsError",
-]
+from gateway.settings import _parsers as p
+from gateway.settings._declare import Factory, SettingsError, read_environment, setting
+from gateway.settings._parsers import Environment
 
 DEFAULT_PROMOTION_PATH = "/v1/api_gateway/loyalty/v1/programs/{programId}/promotions/{promotionId}"
 DEFAULT_PROMOTION_LIST_PATH = "/api_gateway/loyalty/v1/programs/promotions/list"

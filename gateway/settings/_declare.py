@@ -1,6 +1,6 @@
 """How a setting is declared: one dataclass field carries its environment variable, its
 parser, its default and its description, and everything else is derived from that field
-(reading the environment here, the settings table in `gateway.settings.table`)."""
+(reading the environment here, the settings table in `gateway.settings._table`)."""
 
 from __future__ import annotations
 

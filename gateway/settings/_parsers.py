@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from gateway.settings.declare import Parser, parser
+from gateway.settings._declare import Parser, parser
 
 Environment = Literal["development", "production"]
 
