@@ -1,6 +1,6 @@
 """The gateway's errors: one small hierarchy, each class carrying its GraphQL code.
 
-Resolvers and the upstream layer raise these; `gateway.operations.error_codes` turns them
+Resolvers and the upstream layer raise these; `gateway.operations._error_codes` turns them
 into `extensions.code` once. Anything else that escapes is INTERNAL and masked.
 """
 

@@ -1,6 +1,6 @@
 """What a field costs in upstream calls, declared next to the field.
 
-Before an operation runs, `gateway.operations.cost` works out the most upstream
+Before an operation runs, `gateway.operations._cost` works out the most upstream
 calls it can make. It knows no field by name: it reads the rule each field
 declares, `strawberry.field(metadata=costs(RULE))`, one of those below. A field
 declaring none costs nothing and runs its selection as its parent does (as `FREE`);

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.operations.documents import sha256_hex
+from gateway.operations._documents import sha256_hex
 from gateway.settings import Settings, SettingsError
 from sandbox import BRAND_B_AUTHORIZATION, DEMO_AUTHORIZATION
 from tests.conftest import GatewayClient, SandboxAdmin, gateway_for, settings_for

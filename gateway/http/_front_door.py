@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway import errors, jsonio
 from gateway.http._asgi import read_body, refuse, replay
 from gateway.http._credential import Credentials
-from gateway.operations.documents import PersistedQueries, TrustedDocuments
+from gateway.operations import PersistedQueries, TrustedDocuments
 from gateway.token_bucket import Exhausted, TokenBuckets
 
 # Content types a browser may POST cross-site without a preflight.

@@ -1,6 +1,6 @@
 """The upstream calls one operation may still start: its cost estimate, enforced.
 
-The estimate (`gateway.operations.cost`) is checked before the operation runs;
+The estimate (`gateway.operations._cost`) is checked before the operation runs;
 the loaders spend this budget on every upstream call they start, so a document
 that slipped past the estimate still cannot make more calls than the limit.
 """

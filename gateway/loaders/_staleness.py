@@ -2,7 +2,7 @@
 
 The loaders note each record they got from a stale entry; the fields that
 return such a record mark their response path; the operation's
-`extensions.stale` (`gateway.operations.report.StaleReport`) lists those paths
+`extensions.stale` (`gateway.operations._report.StaleReport`) lists those paths
 with the age of the data in seconds.
 """
 

@@ -8,9 +8,9 @@ cost estimate, trusted and accepted documents), `ErrorCodes` (a stable
 holds the persisted and trusted documents the front door resolves.
 """
 
-from gateway.operations.documents import ManifestError, PersistedQueries, TrustedDocuments
-from gateway.operations.guard import OperationPolicy, PreparedDocuments
-from gateway.operations.served_schema import GatewaySchema, served_schema
+from gateway.operations._documents import ManifestError, PersistedQueries, TrustedDocuments
+from gateway.operations._guard import OperationPolicy, PreparedDocuments
+from gateway.operations._served_schema import GatewaySchema, served_schema
 
 __all__ = [
     "GatewaySchema",

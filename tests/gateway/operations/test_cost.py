@@ -6,8 +6,8 @@ import pytest
 import strawberry
 from graphql import parse, print_ast
 
-from gateway.operations import cost
-from gateway.operations.cost import CostEstimates, estimate_upstream_calls
+from gateway.operations import _cost as cost
+from gateway.operations._cost import CostEstimates, estimate_upstream_calls
 from schema import build_schema
 from schema.cost import BY_ID, EACH_ITEM, LIST_PAGES, costs
 

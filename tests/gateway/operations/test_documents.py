@@ -1,6 +1,6 @@
 import pytest
 
-from gateway.operations.documents import (
+from gateway.operations._documents import (
     ManifestError,
     PersistedQueries,
     TrustedDocuments,

@@ -1,7 +1,7 @@
 from graphql import GraphQLError
 
 from gateway.errors import CustomerNotFound
-from gateway.operations.error_codes import INTERNAL_MESSAGE, coded
+from gateway.operations._error_codes import INTERNAL_MESSAGE, coded
 
 
 def test_an_unexpected_exception_is_masked_as_internal() -> None:

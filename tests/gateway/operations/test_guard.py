@@ -4,8 +4,8 @@ import pytest
 import strawberry.schema.schema as strawberry_schema
 from graphql import parse
 
-from gateway.operations.guard import AcceptedDocuments
-from gateway.operations.served_schema import served_schema
+from gateway.operations._guard import AcceptedDocuments
+from gateway.operations._served_schema import served_schema
 from gateway.settings import Settings
 
 

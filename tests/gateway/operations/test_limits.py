@@ -4,7 +4,7 @@ import pytest
 from graphql import parse
 
 from gateway.errors import OperationTooLarge
-from gateway.operations.limits import OperationLimits, check_operations
+from gateway.operations._limits import OperationLimits, check_operations
 
 LIMITS = OperationLimits(depth=5, aliases=3, root_fields=2, fields=50, directives=3)
 

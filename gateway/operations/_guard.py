@@ -3,7 +3,7 @@
 `OperationGuard` caps the tokens the parser reads, then, before the standard
 validation (which it skips for a refused operation, so a hostile document costs
 one linear measurement and no more), measures the operation
-(`gateway.operations.limits`) and estimates its upstream calls (`gateway.operations.cost`).
+(`gateway.operations._limits`) and estimates its upstream calls (`gateway.operations._cost`).
 Documents listed as trusted were parsed and validated at start-up, and documents
 that passed before are remembered by their text (`AcceptedDocuments`): both skip
 parsing, the limits and validation here, and only their cost, which depends on
@@ -27,8 +27,8 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from gateway import errors
-from gateway.operations.cost import CostEstimates
-from gateway.operations.limits import OperationLimits, check_operations
+from gateway.operations._cost import CostEstimates
+from gateway.operations._limits import OperationLimits, check_operations
 from gateway.settings import Settings
 
 

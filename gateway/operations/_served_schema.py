@@ -16,15 +16,15 @@ from strawberry.extensions import AddValidationRules
 from strawberry.types import ExecutionContext
 
 from gateway.observability import Metrics, Tracing
-from gateway.operations.cost import CostEstimates
-from gateway.operations.error_codes import ErrorCodes
-from gateway.operations.guard import (
+from gateway.operations._cost import CostEstimates
+from gateway.operations._error_codes import ErrorCodes
+from gateway.operations._guard import (
     AcceptedDocuments,
     OperationGuard,
     OperationPolicy,
     PreparedDocuments,
 )
-from gateway.operations.report import Explain, OperationReport, StaleReport
+from gateway.operations._report import Explain, OperationReport, StaleReport
 from gateway.settings import Settings
 from schema import build_schema
 
