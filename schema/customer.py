@@ -35,7 +35,7 @@ from schema.enums import CustomerPromotionStatus, PromotionSourceType, Promotion
 from schema.pagination import PageInfo
 from schema.promotion import Info, Promotion, PromotionLimits, Restriction, served
 from schema.scalars import Json
-from schema.views import as_view, views
+from schema.views import as_view, copier, views
 
 field = strawberry.field
 
@@ -178,7 +178,10 @@ class CustomerPromotionConnection:
 
 @strawberry.type(description="A loyalty customer, found by one identifier.")
 class Customer:
-    id: ID = field(description="upstream: customerId")
+    """Copied from the lookup's record (`customer_of`), with the identity it was
+    found by, which its promotions' lookups need."""
+
+    customer_id: ID = field(name="id", description="upstream: customerId")
     warnings: list[Json] = field(
         description="Warnings the upstream attached to the lookup.", metadata=costs(FREE)
     )
@@ -218,13 +221,9 @@ class Customer:
             window=window,
         )
 
-    @classmethod
-    def from_record(cls, page: records.CustomerPage, identity: CustomerIdentity) -> Customer:
-        return cls(
-            id=ID(page.customer_id),
-            warnings=[Json(w) for w in page.warnings],
-            identity=identity,
-        )
+
+# `customer_of(page, identity=identity)`: the customer of a lookup's record.
+customer_of = copier(Customer)
 
 
 def selected_promotions(info: Info, identity: CustomerIdentity) -> list[CustomerPromotionsQuery]:

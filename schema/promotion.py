@@ -1,4 +1,8 @@
-"""Promotions with their limits, restrictions and reward rules."""
+"""Promotions with their limits, restrictions and reward rules.
+
+The promotion and everything in it are served as their records themselves
+(`schema/views.py`): the fields are the records' attributes.
+"""
 
 from __future__ import annotations
 
@@ -104,18 +108,6 @@ class RuleAction:
     )
     action_class: str | None = field(description="The engine's implementation class.")
 
-    @classmethod
-    def from_record(cls, action: records.RuleAction) -> RuleAction:
-        return cls(
-            id=ID(action.id),
-            name=action.name,
-            description=action.description,
-            case=action.case,
-            properties=Json(action.properties),
-            complex_properties=Json(action.complex_properties),
-            action_class=action.action_class,
-        )
-
 
 @strawberry.type(description="A filter that decides which events a ruleset or rule sees.")
 class RuleFilter:
@@ -128,18 +120,6 @@ class RuleFilter:
     class_name: str | None = field(description="The engine's implementation class.")
     org_id: ID | None = field(description="upstream: orgID")
     rule_id: ID | None = field(description="upstream: ruleID (-1 when the filter is on a ruleset)")
-
-    @classmethod
-    def from_record(cls, found: records.RuleFilter) -> RuleFilter:
-        return cls(
-            id=ID(found.id),
-            name=found.name,
-            is_include=found.is_include,
-            values=Json(found.values),
-            class_name=found.class_name,
-            org_id=_id(found.org_id),
-            rule_id=_id(found.rule_id),
-        )
 
 
 @strawberry.type(description="One reward rule: an expression and the actions taken when it holds.")
@@ -175,31 +155,6 @@ class Rule:
         description="upstream: filterInfo of the rule", metadata=costs(FREE)
     )
 
-    @classmethod
-    def from_record(cls, rule: records.Rule) -> Rule:
-        return cls(
-            id=ID(rule.id),
-            name=rule.name,
-            description=rule.description,
-            expression=rule.expression,
-            expression_json=rule.expression_json,
-            json_type=rule.json_type,
-            expression_data_type=rule.expression_data_type,
-            is_active=rule.is_active,
-            priority=rule.priority,
-            start_date=rule.start_date,
-            end_date=rule.end_date,
-            created_on=rule.created_on,
-            created_by=_id(rule.created_by),
-            modified_on=rule.modified_on,
-            modified_by=_id(rule.modified_by),
-            rule_scope=rule.rule_scope,
-            ruleset_id=_id(rule.ruleset_id),
-            updated_via_new_ui=rule.updated_via_new_ui,
-            actions=[RuleAction.from_record(a) for a in rule.actions],
-            filters=[RuleFilter.from_record(f) for f in rule.filters],
-        )
-
 
 @strawberry.type(description="A set of reward rules of a promotion. upstream: rulesetInfos[]")
 class Ruleset:
@@ -229,46 +184,20 @@ class Ruleset:
     )
     private: bool | None = field(description="Whether the ruleset is private.")
 
-    @classmethod
-    def from_record(cls, ruleset: records.Ruleset) -> Ruleset:
-        return cls(
-            id=ID(ruleset.id),
-            name=ruleset.name,
-            description=ruleset.description,
-            scope=ruleset.scope,
-            start_date=ruleset.start_date,
-            end_date=ruleset.end_date,
-            rules=[Rule.from_record(r) for r in ruleset.rules],
-            filters=[RuleFilter.from_record(f) for f in ruleset.filters],
-            org_name=ruleset.org_name,
-            org_id=_id(ruleset.org_id),
-            context_id=_id(ruleset.context_id),
-            context_type=ruleset.context_type,
-            package_name=ruleset.package_name,
-            event_type=ruleset.event_type,
-            capping_info=Json(ruleset.capping_info),
-            created_on=ruleset.created_on,
-            created_by=_id(ruleset.created_by),
-            modified_on=ruleset.modified_on,
-            modified_by=_id(ruleset.modified_by),
-            updated_via_new_ui=ruleset.updated_via_new_ui,
-            private=ruleset.private,
-        )
-
 
 def promotion_rulesets(promotion: Parent[records.Promotion], info: Info) -> list[Ruleset] | None:
     """Synchronous when the record carries its rules (it was read by id, and its
     staleness was flagged where it was loaded); otherwise an awaitable, which
     graphql-core awaits like an async resolver's result."""
     if promotion.rulesets is not None:
-        return [Ruleset.from_record(r) for r in promotion.rulesets]
+        return views(promotion.rulesets, Ruleset)
     return cast(list[Ruleset] | None, _load_rulesets(promotion, info))
 
 
 async def _load_rulesets(promotion: records.Promotion, info: Info) -> list[Ruleset] | None:
     full = await resolvers.promotions.with_rulesets(info.context, promotion)
     served(info, full)
-    return [Ruleset.from_record(r) for r in full.rulesets or ()]
+    return views(full.rulesets or (), Ruleset)
 
 
 @strawberry.type(
@@ -356,10 +285,6 @@ class Promotion:
         "promotion and its\nsiblings stay. upstream: rulesetInfos",
         metadata=costs(BY_ID_UNLESS_LOADED),
     )
-
-
-def _id(value: str | None) -> ID | None:
-    return None if value is None else ID(value)
 
 
 @strawberry.type(description="A promotion and its cursor.")

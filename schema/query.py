@@ -13,7 +13,7 @@ from gateway.upstream import records
 from resolvers.pagination import DEFAULT_FIRST
 from schema.arguments import ABSENT, given
 from schema.cost import BY_ID, LIST_PAGES, LOOKUPS, costs
-from schema.customer import Customer, selected_promotions
+from schema.customer import Customer, customer_of, selected_promotions
 from schema.enums import CustomerIdentifierType, CustomerSource, PromotionActivity, PromotionStatus
 from schema.promotion import Info, Promotion, PromotionConnection, served
 from schema.views import as_view
@@ -96,4 +96,4 @@ class Query:
         identity = resolvers.customers.identity(identifier_type, identifier_value, source)
         lookups = selected_promotions(info, identity)
         page = await resolvers.customers.customer(info.context, identity, lookups)
-        return Customer.from_record(page, identity)
+        return customer_of(page, identity=identity)

@@ -6,12 +6,19 @@ record itself instead of copying it into a strawberry object on every request:
 graphql-core and the compiled plain fields only read attributes. A view's own
 resolvers are plain functions taking the record as their `strawberry.Parent`.
 `tests/schema/test_views.py` lists every such pair and checks that they still agree.
+
+A type that carries more than its record (a customer: the identity it was found
+by) cannot be its view; `copier` builds it from the record instead, reading the
+type's fields once, so no copy is written out by hand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar, cast
+
+from strawberry.types.base import get_object_definition
+from strawberry.types.private import is_private
 
 T = TypeVar("T")
 
@@ -29,3 +36,22 @@ def view(record: object | None, as_type: type[T]) -> T | None:
 def views(records: Sequence[object], as_type: type[T]) -> list[T]:
     """`records` served as a list of the strawberry type `as_type` (a pair the test lists)."""
     return cast(list[T], records)
+
+
+def copier(as_type: type[T]) -> Callable[..., T]:
+    """`copy(record, **private)`: the strawberry type `as_type` built from `record`,
+    each field without a resolver from the record's attribute of the same Python
+    name, and the private fields from the keywords. For a type that cannot be a
+    view (it carries more than its record); its fields are read once, here."""
+    definition = get_object_definition(as_type, strict=True)
+    names = tuple(
+        f.python_name
+        for f in definition.fields
+        if f.base_resolver is None and not is_private(f.type)
+    )
+    build = cast(Callable[..., T], as_type)
+
+    def copy(record: object, **private: object) -> T:
+        return build(**{name: getattr(record, name) for name in names}, **private)
+
+    return copy

@@ -2,10 +2,30 @@ from typing import Any
 
 import pytest
 from strawberry.types.base import get_object_definition
+from strawberry.types.private import is_private
 
 from gateway.upstream import records
-from schema.customer import CustomerPromotion, CustomerUsage, Issual, PromotionMetadata, Timeline
-from schema.promotion import Promotion, PromotionLimits, Restriction, RestrictionPeriod
+from gateway.upstream.queries import CustomerIdentity
+from schema.customer import (
+    Customer,
+    CustomerPromotion,
+    CustomerUsage,
+    Issual,
+    PromotionMetadata,
+    Timeline,
+    customer_of,
+)
+from schema.promotion import (
+    Promotion,
+    PromotionLimits,
+    Restriction,
+    RestrictionPeriod,
+    Rule,
+    RuleAction,
+    RuleFilter,
+    Ruleset,
+)
+from schema.scalars import Json
 
 # Strawberry types whose source is the record itself (schema/views.py).
 RECORD_VIEWS = [
@@ -18,7 +38,46 @@ RECORD_VIEWS = [
     (PromotionMetadata, records.PromotionMetadata),
     (Timeline, records.Timeline),
     (Issual, records.Issual),
+    (Ruleset, records.Ruleset),
+    (Rule, records.Rule),
+    (RuleAction, records.RuleAction),
+    (RuleFilter, records.RuleFilter),
 ]
+
+
+# Strawberry types copied from a record (`schema.views.copier`): they carry more.
+RECORD_COPIES = [(Customer, records.CustomerPage)]
+
+
+def _plain_fields(as_type: type) -> set[str]:
+    definition = get_object_definition(as_type, strict=True)
+    return {
+        f.python_name
+        for f in definition.fields
+        if f.base_resolver is None and not is_private(f.type)
+    }
+
+
+@pytest.mark.parametrize(
+    ("copy", "record"), RECORD_COPIES, ids=[copy.__name__ for copy, _ in RECORD_COPIES]
+)
+def test_a_record_copy_reads_only_what_its_record_has(copy: type, record: Any) -> None:
+    read, has = _plain_fields(copy), set(record._fields)
+    assert read <= has, f"{copy.__name__} reads {sorted(read - has)}, not in {record.__name__}"
+
+
+def test_a_customer_is_copied_from_its_record_with_its_identity() -> None:
+    page = records.CustomerPage(
+        customer_id="42", promotions=(), total_count=0, warnings=({"code": 1},)
+    )
+    identity = CustomerIdentity(
+        records.CustomerIdentifierType.MOBILE, "1", records.CustomerSource.INSTORE
+    )
+    customer = customer_of(page, identity=identity)
+    assert isinstance(customer, Customer)
+    assert customer.customer_id == "42"
+    assert list(customer.warnings) == [Json({"code": 1})]
+    assert customer.identity is identity
 
 
 @pytest.mark.parametrize(
@@ -26,9 +85,7 @@ RECORD_VIEWS = [
 )
 def test_a_record_view_reads_only_what_its_record_has(view: type, record: Any) -> None:
     definition = get_object_definition(view, strict=True)
-    plain = [f for f in definition.fields if f.base_resolver is None]
-    read = {f.python_name for f in plain}
-    has = set(record._fields)
+    read, has = _plain_fields(view), set(record._fields)
     assert read <= has, f"{view.__name__} reads {sorted(read - has)}, not in {record.__name__}"
     # A resolver on a view is a plain function given the record as its parent: a
     # method would get a record as `self`.
