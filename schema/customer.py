@@ -27,15 +27,14 @@ from gateway.errors import BadUserInput
 from gateway.upstream import records
 from gateway.upstream.queries import CustomerIdentity, CustomerPromotionsQuery
 from resolvers.context import RequestContext
-from resolvers.pagination import Window, encode_cursor
 from schema._engine.at_hand import at_hand
 from schema.arguments import ABSENT, given
-from schema.cost import BY_ID, EACH_ITEM, FREE, ONE_LOOKUP, costs
+from schema.cost import BY_ID, FREE, ONE_LOOKUP, costs
 from schema.enums import CustomerPromotionStatus, PromotionSourceType, PromotionType
-from schema.pagination import PageInfo
+from schema.pagination import Connection, Edge
 from schema.promotion import Info, Promotion, PromotionLimits, Restriction, served
 from schema.scalars import Json
-from schema.views import as_view, copier, views
+from schema.views import as_view, copier
 
 field = strawberry.field
 
@@ -148,32 +147,13 @@ class CustomerPromotion:
 
 
 @strawberry.type(description="A customer's promotion and its cursor.")
-class CustomerPromotionEdge:
-    cursor: str = field(description="Pass as `after` to continue after this promotion.")
+class CustomerPromotionEdge(Edge[CustomerPromotion]):
     node: CustomerPromotion = field(description="The customer's promotion.")
 
 
 @strawberry.type(description="A page of one customer's promotions.")
-class CustomerPromotionConnection:
-    total_count: int = field(description="upstream: pageDetails.totalEntries")
-    nodes: list[CustomerPromotion] = field(
-        description="The page's promotions, in upstream order.", metadata=costs(EACH_ITEM)
-    )
-    window: Private[Window[records.CustomerPromotion]]
-
-    @field(description="Where this page stands.", metadata=costs(FREE))
-    def page_info(self) -> PageInfo:
-        return PageInfo.of(resolvers.customers.CONNECTION, self.window)
-
-    @field(description="The page's promotions with their cursors.", metadata=costs(EACH_ITEM))
-    def edges(self) -> list[CustomerPromotionEdge]:
-        start = self.window.start
-        return [
-            CustomerPromotionEdge(
-                cursor=encode_cursor(resolvers.customers.CONNECTION, start + i), node=node
-            )
-            for i, node in enumerate(self.nodes)
-        ]
+class CustomerPromotionConnection(Connection[CustomerPromotion, CustomerPromotionEdge]):
+    cursors = resolvers.customers.CONNECTION
 
 
 @strawberry.type(description="A loyalty customer, found by one identifier.")
@@ -215,11 +195,7 @@ class Customer:
             after=given(after),
         )
         window = await resolvers.customers.promotions(info.context, query)
-        return CustomerPromotionConnection(
-            total_count=window.total_count,
-            nodes=views(window.items, CustomerPromotion),
-            window=window,
-        )
+        return CustomerPromotionConnection.of(window)
 
 
 # `customer_of(page, identity=identity)`: the customer of a lookup's record.

@@ -1,7 +1,8 @@
 """Promotions with their limits, restrictions and reward rules.
 
 The promotion and everything in it are served as their records themselves
-(`schema/views.py`): the fields are the records' attributes.
+(`schema/views.py`): the fields are the records' attributes. The list's
+connection and edge are the shapes of `schema/pagination.py`.
 """
 
 from __future__ import annotations
@@ -10,13 +11,12 @@ from datetime import datetime
 from typing import cast
 
 import strawberry
-from strawberry import ID, Parent, Private
+from strawberry import ID, Parent
 
 import resolvers.promotions
 from gateway.upstream import records
 from resolvers.context import RequestContext
-from resolvers.pagination import Window, encode_cursor
-from schema.cost import BY_ID_UNLESS_LOADED, EACH_ITEM, FREE, costs
+from schema.cost import BY_ID_UNLESS_LOADED, FREE, costs
 from schema.enums import (
     ExpiryBasis,
     LimitScope,
@@ -27,7 +27,7 @@ from schema.enums import (
     RestrictionKind,
     RestrictionType,
 )
-from schema.pagination import PageInfo
+from schema.pagination import Connection, Edge
 from schema.scalars import Json
 from schema.views import views
 
@@ -288,37 +288,10 @@ class Promotion:
 
 
 @strawberry.type(description="A promotion and its cursor.")
-class PromotionEdge:
-    cursor: str = field(description="Pass as `after` to continue after this promotion.")
+class PromotionEdge(Edge[Promotion]):
     node: Promotion = field(description="The promotion.")
 
 
 @strawberry.type(description="A page of the org's promotions.")
-class PromotionConnection:
-    total_count: int = field(description="upstream: pageDetails.totalEntries")
-    nodes: list[Promotion] = field(
-        description="The page's promotions, in upstream order.", metadata=costs(EACH_ITEM)
-    )
-    window: Private[Window[records.Promotion]]
-
-    @field(description="Where this page stands.", metadata=costs(FREE))
-    def page_info(self) -> PageInfo:
-        return PageInfo.of(resolvers.promotions.CONNECTION, self.window)
-
-    @field(description="The page's promotions with their cursors.", metadata=costs(EACH_ITEM))
-    def edges(self) -> list[PromotionEdge]:
-        start = self.window.start
-        return [
-            PromotionEdge(
-                cursor=encode_cursor(resolvers.promotions.CONNECTION, start + i), node=node
-            )
-            for i, node in enumerate(self.nodes)
-        ]
-
-    @classmethod
-    def from_window(cls, window: Window[records.Promotion]) -> PromotionConnection:
-        return cls(
-            total_count=window.total_count,
-            nodes=views(window.items, Promotion),
-            window=window,
-        )
+class PromotionConnection(Connection[Promotion, PromotionEdge]):
+    cursors = resolvers.promotions.CONNECTION

@@ -79,7 +79,7 @@ class Query:
         count = DEFAULT_FIRST if first is None else first
         window = await resolvers.promotions.promotions(info.context, found, count, given(after))
         served(info, *window.items)
-        return PromotionConnection.from_window(window)
+        return PromotionConnection.of(window)
 
     @field(
         description="A customer looked up by one identifier (upstream: GET customer promotion "

@@ -9,14 +9,17 @@ from gateway.upstream.queries import CustomerIdentity
 from schema.customer import (
     Customer,
     CustomerPromotion,
+    CustomerPromotionEdge,
     CustomerUsage,
     Issual,
     PromotionMetadata,
     Timeline,
     customer_of,
 )
+from schema.pagination import EdgeRecord
 from schema.promotion import (
     Promotion,
+    PromotionEdge,
     PromotionLimits,
     Restriction,
     RestrictionPeriod,
@@ -42,6 +45,8 @@ RECORD_VIEWS = [
     (Rule, records.Rule),
     (RuleAction, records.RuleAction),
     (RuleFilter, records.RuleFilter),
+    (PromotionEdge, EdgeRecord),
+    (CustomerPromotionEdge, EdgeRecord),
 ]
 
 
