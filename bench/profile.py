@@ -25,14 +25,14 @@ from bench.workload import nested_bodies
 
 # (part, substrings of a frame that belong to it), innermost match wins.
 PARTS: list[tuple[str, tuple[str, ...]]] = [
-    ("records -> strawberry objects (from_record)", ("from_record",)),
+    ("records -> strawberry objects (schema/views.py)", ("schema/views.py",)),
     (
-        "upstream JSON -> records (parsing.py, usual_shape.py)",
+        "upstream JSON -> records (_parsing.py, _usual_shape.py)",
         ("upstream/_parsing.py", "upstream/_usual_shape.py"),
     ),
     (
-        "compiled plain subtrees (schema/execution.py, compiler.py)",
-        ("schema/execution.py", "schema/compiler.py", "<compiled "),
+        "compiled plain subtrees (schema/_engine)",
+        ("schema/_engine/", "<compiled "),
     ),
     ("JSON encode/decode (orjson)", ("jsonio.py",)),
     ("upstream HTTP client (httpx, aiohttp)", ("httpx/", "httpcore/", "aiohttp/", "yarl/")),

@@ -2,8 +2,9 @@
 
 Exports `build_schema`, the schema with whatever extensions the caller composes
 it with (the gateway adds its operation guards, error codes and reports; see
-`gateway.operations`), and `served_sdl`, the schema as SDL. Nothing here knows
-HTTP, operations or observability.
+`gateway.operations`), and `served_sdl`, the schema as SDL. Nothing here imports
+the HTTP edge or operations; nor observability directly (the request context the
+resolvers get carries the request's record, so it is loaded with them).
 """
 
 from __future__ import annotations
@@ -19,19 +20,17 @@ from schema.names import NamesConvertedOnce
 from schema.query import Query
 from schema.scalars import SCALARS
 
-# The default number of completed promotion answers kept (SUBTREE_CACHE_ENTRIES).
-KEPT_ANSWERS = 4096
-
 
 def build_schema(
     *,
     extensions: Sequence[Any] = (),
-    fast_execution: bool = True,
-    kept_answers: int = KEPT_ANSWERS,
+    fast_execution: bool = False,
+    kept_answers: int = 0,
     schema_class: type[strawberry.Schema] = strawberry.Schema,
 ) -> strawberry.Schema:
     """The schema with `extensions`; `fast_execution` serves it with the compiled
-    executor (`schema/_engine`), keeping up to `kept_answers` promotion answers."""
+    executor (`schema/_engine`), keeping up to `kept_answers` promotion answers.
+    Plain strawberry execution unless asked: the gateway asks as its settings say."""
     return schema_class(
         query=Query,
         extensions=list(extensions),

@@ -27,7 +27,7 @@ from gateway.errors import BadUserInput
 from gateway.upstream import records
 from gateway.upstream.queries import CustomerIdentity, CustomerPromotionsQuery
 from resolvers.context import RequestContext
-from schema._engine.at_hand import at_hand
+from schema._engine import at_hand
 from schema.arguments import ABSENT, given
 from schema.cost import BY_ID, FREE, ONE_LOOKUP, costs
 from schema.enums import CustomerPromotionStatus, PromotionSourceType, PromotionType

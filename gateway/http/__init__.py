@@ -4,8 +4,8 @@ Outside in: `RequestLog` (X-Request-ID, one line per request) -> CORS ->
 `RequestLimits` (body size, requests in progress) -> `FrontDoor` (client rate
 limit, CSRF, persisted and trusted documents) -> `GatewayGraphQL` (strawberry's
 view, building each request's context). Also `/healthz` and `/readyz`
-(`health`), the GraphiQL page (`ide`), and the request's credential, read once
-(`Credentials`).
+(`healthz`, `readiness`), the GraphiQL page (served by the view), and the
+request's credential, read once (`Credentials`).
 """
 
 from gateway.http._credential import Credentials

@@ -11,7 +11,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from gateway import jsonio
-from gateway.cache._promotions import PromotionCaches
+from gateway.cache import PromotionCaches
 from gateway.deadline import Deadline
 from gateway.http._credential import Credentials
 from gateway.http._ide import graphiql_page

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gateway.cache._promotions import PromotionCaches
+from gateway.cache import PromotionCaches
 from gateway.loaders._batching import Loader
 from gateway.loaders._budget import CallBudget
 from gateway.loaders._customers import Customers

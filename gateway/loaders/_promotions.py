@@ -7,7 +7,7 @@ freshness is served stale (and noted) when the upstream fails.
 
 from __future__ import annotations
 
-from gateway.cache._promotions import PromotionCaches
+from gateway.cache import PromotionCaches
 from gateway.deadline import Deadline
 from gateway.loaders._request_calls import RequestCalls
 from gateway.observability import UpstreamCall

@@ -1,7 +1,7 @@
 """Logging: one JSON object per line in production, readable lines in development.
 
 Every request leaves one line on the `gateway.access` logger (see
-gateway/request_log.py) with its fields in `record.fields`. Nothing here ever
+gateway/http/_request_log.py) with its fields in `record.fields`. Nothing here ever
 sees a credential: callers log fingerprints, codes and counts.
 """
 

@@ -4,8 +4,9 @@
 extensions: `OperationGuard` (token, size and depth limits, the upstream-call
 cost estimate, trusted and accepted documents), `ErrorCodes` (a stable
 `extensions.code` on every error), and the per-operation reports
-(`OperationReport`: metrics and tracing; `Explain`; `StaleReport`). `documents`
-holds the persisted and trusted documents the front door resolves.
+(`OperationReport`: metrics and tracing; `Explain`; `StaleReport`).
+`PersistedQueries` and `TrustedDocuments` are the documents the front door
+resolves.
 """
 
 from gateway.operations._documents import ManifestError, PersistedQueries, TrustedDocuments

@@ -47,7 +47,7 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level.lower(),
-        # Logging is the gateway's (gateway/logs.py): uvicorn's loggers reach its handler.
+        # Logging is the gateway's (gateway.observability): uvicorn's loggers reach its handler.
         log_config=None,
         access_log=False,
         lifespan="on",

@@ -30,7 +30,7 @@ from gateway.upstream._retries import RetryBudget, backoff_s
 from gateway.upstream._slots import CallSlots
 from gateway.upstream.queries import CustomerPromotionsQuery, PromotionPageQuery
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("gateway.upstream.client")
 
 
 class Endpoint(enum.Enum):

@@ -33,7 +33,7 @@ from gateway.upstream import records
 from gateway.upstream._tables import Kind, Table
 from gateway.upstream.records import JSON
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("gateway.upstream.parsing")
 
 E = TypeVar("E", bound=enum.Enum)
 T = TypeVar("T")

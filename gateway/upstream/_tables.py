@@ -4,8 +4,8 @@ A table lists, for every field of a record in `records` and in the record's
 order, the JSON keys that may carry it (the preferred spelling first), the kind
 of value it holds, whether it is required, and what a missing value reads as.
 Both readers of the customer view read with these tables and nothing else:
-`parsing`, the tolerant reader, interprets them (every reading the vendor pages
-allow, violations named); `usual_shape`, the fast path, generates its code from
+`_parsing`, the tolerant reader, interprets them (every reading the vendor pages
+allow, violations named); `_usual_shape`, the fast path, generates its code from
 them (the usual JSON types only, declining anything else). What a kind means to
 each reader is written once in each reader; which field is which kind, here.
 

@@ -106,7 +106,8 @@ strawberry:
   engine's class; strawberry executes every operation with an instance of it.
 - `GraphQLCoreConverter.DEFINITION_BACKREF` (`strawberry.schema.schema_converter`):
   a GraphQLField's extensions hold its StrawberryField under this key
-  (at_hand.py `declared`, compiler.py `_read`).
+  (at_hand.py `declared`, compiler.py `_read`; outside the engine,
+  schema/cost.py `declared_cost`, whose test fails if a field's cost is lost).
 - `GraphQLCoreConverter.from_resolver` (field) ._is_default: the resolver it makes
   for a field without one of its own is marked _is_default, returns
   `field.default_resolver(source, field.python_name)`, and may be called with
@@ -115,7 +116,7 @@ strawberry:
   .default_resolver, .metadata: is_basic_field means no resolver and no field
   extensions (so nothing runs but the read); python_name is the attribute read;
   default_resolver is the config's (getattr unless configured); metadata is
-  `strawberry.field(metadata=...)` as given (at_hand.py).
+  `strawberry.field(metadata=...)` as given (at_hand.py; schema/cost.py's costs).
 - `CustomGraphQLEnumType` .wrapped_cls, .values: strawberry's enum types write a
   member of wrapped_cls as the first name in values whose value is the member's
   value (compiler.py `_enum_names`).

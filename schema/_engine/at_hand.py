@@ -1,5 +1,5 @@
 """Fields whose value may be at hand: known without waiting, so the executor can
-skip their resolver's machinery (`schema/execution.py`, `schema/compiler.py`).
+skip their resolver's machinery (`schema/_engine/execution.py`, `schema/_engine/compiler.py`).
 
 A field declares it with `strawberry.field(resolver=..., metadata=at_hand(look, served))`:
 

@@ -14,7 +14,7 @@ not a list. The caller then lets graphql-core complete that value the usual way,
 so errors carry its messages and paths.
 
 One kind of field with a resolver is compiled too: a field whose value may be at
-hand (`schema/at_hand.py`) and whose type's answers are kept (`CompletedSubtrees`),
+hand (`schema/_engine/at_hand.py`) and whose type's answers are kept (`CompletedSubtrees`),
 such as a customer's promotion. The code looks for the value and serves its kept
 answer, or gives up. What serving entails (counting a cache hit) runs only when
 the whole function returns, so a give-up never counts anything twice.
@@ -254,7 +254,7 @@ class _Code:
         out: str,
     ) -> bool:
         """Code serving the kept answer of a field whose value is at hand
-        (`schema/at_hand.py`) and of a snapshot type; any other field with a
+        (`schema/_engine/at_hand.py`) and of a snapshot type; any other field with a
         resolver is not plain. The code gives up when the value is not at hand or
         its answer is not kept (never, for a selection using variables): graphql-core
         then executes the field."""

@@ -6,7 +6,7 @@ through its general machinery (resolve info, path, awaitable checks, error
 handling), which costs far more than reading the attribute. A *plain* field is a
 strawberry field with no resolver (an attribute), no arguments, and a plain
 subtree below it: no directives, no abstract types. Plain fields and subtrees
-are compiled once per selection (`schema/compiler.py`) into functions from the
+are compiled once per selection (`schema/_engine/compiler.py`) into functions from the
 source object to the response value:
 
 - an object whose selected fields are all plain is completed by one function;
@@ -27,7 +27,7 @@ On top of that, `CompletedSubtrees` keeps the completed answers of *snapshot
 types* (a cached promotion) across requests, whether compiled code or
 graphql-core completed them.
 
-A field with a resolver may also declare its value *at hand* (`schema/at_hand.py`):
+A field with a resolver may also declare its value *at hand* (`schema/_engine/at_hand.py`):
 when it is, graphql-core's resolver machinery (resolve info, strawberry's
 wrappers) is skipped for that field, and a kept answer for the value is served
 as it is; compiled code serves such fields itself when their answer is kept.

@@ -1,7 +1,10 @@
-from starlette.types import Scope
+import httpx
+from starlette.responses import PlainTextResponse
+from starlette.types import Receive, Scope, Send
 
 from gateway.credentials import Credential
-from gateway.http._credential import Credentials
+from gateway.http import ClientRateLimit, Credentials, FrontDoor
+from gateway.operations import PersistedQueries
 
 CREDENTIALS = Credentials("Basic default", secret=b"k")
 
@@ -28,3 +31,30 @@ def test_a_request_without_one_gets_the_configured_default() -> None:
     anonymous = Credentials(None, secret=b"k").of(request())
     assert anonymous.authorization is None
     assert anonymous.fingerprint == "anonymous"
+
+
+async def test_the_front_door_and_the_view_share_the_request_s_one_credential() -> None:
+    seen: list[Credential] = []
+
+    async def view(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope["state"]["credential"])  # already made by the front door
+        seen.append(CREDENTIALS.of(scope))  # as the view's context getter reads it
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    door = FrontDoor(
+        view,
+        persisted=PersistedQueries(0),
+        trusted=None,
+        client_limit=ClientRateLimit(600),
+        credentials=CREDENTIALS,
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=door), base_url="http://gateway.test"
+    ) as client:
+        response = await client.post(
+            "/graphql", json={"query": "{ __typename }"}, headers={"Authorization": "Basic mine"}
+        )
+    assert response.status_code == 200
+    assert len(seen) == 2
+    assert seen[0] is seen[1]
+    assert seen[0] == Credential.from_header("Basic mine", secret=b"k")

@@ -160,7 +160,7 @@ def test_settings_at_the_top_level_are_read() -> None:
 def test_an_unknown_enum_value_becomes_null_and_is_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="gateway.upstream._parsing")
+    caplog.set_level(logging.WARNING, logger="gateway.upstream.parsing")
     for _ in range(3):
         promotion = parsing.parse_promotion(_promotion(promotionStatus="ARCHIVED_NEW"), "469")
         assert promotion.status is None
