@@ -24,7 +24,8 @@ of the connection it is on.
 - `LOOKUPS`: the lookups its fields ask for (`ONE_LOOKUP`, each selection
   counted), or one when they ask for none.
 - `ONE_LOOKUP`: one of its parent's lookups (`LOOKUPS`), per selection, and no
-  call of its own; a connection of `first` items.
+  call of its own; a connection of `first` items, which the lookup returns with
+  all their details.
 - `EACH_ITEM`: the items of the connection it is on: its selection runs once per
   item (`first` times).
 """
