@@ -11,7 +11,7 @@ from gateway.cache import PromotionCaches
 from gateway.deadline import Deadline
 from gateway.loaders._request_calls import RequestCalls
 from gateway.observability import UpstreamCall
-from gateway.upstream import promotion_page_params, records
+from gateway.upstream import Caller, promotion_page_params, records
 from gateway.upstream.queries import PromotionPageQuery
 
 PromotionKey = tuple[str, str]  # (program id, promotion id)
@@ -30,7 +30,7 @@ class Promotions:
         calls = self._calls
 
         async def load(by: Deadline, background: bool) -> records.Promotion:
-            caller = calls.for_cache_load(by, background)
+            caller = self._calling(by, background)
             return await calls.client.promotion(calls.credential, program_id, promotion_id, caller)
 
         served = await self._caches.promotions.get(
@@ -62,7 +62,7 @@ class Promotions:
         calls = self._calls
 
         async def load(by: Deadline, background: bool) -> records.PromotionPage:
-            caller = calls.for_cache_load(by, background)
+            caller = self._calling(by, background)
             return await calls.client.promotion_page(calls.credential, query, caller)
 
         served = await self._caches.promotion_pages.get(
@@ -73,6 +73,14 @@ class Promotions:
             for listed in served.value.promotions:
                 calls.stale.add(listed, served.stale_age_s)
         return served.value
+
+    def _calling(self, by: Deadline, background: bool) -> Caller:
+        """Whom a cache load calls for: a refresh no request waits for (reported
+        nowhere, spending no request's budget), or this request's miss (spent)."""
+        if background:
+            return Caller(by, calls=None, cache="refresh")
+        self._calls.budget.spend()
+        return self._calls.caller.for_cache("miss")
 
     def _served(self, key: PromotionKey, event: str) -> None:
         program_id, promotion_id = key

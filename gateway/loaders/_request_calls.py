@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.credentials import Credential
-from gateway.deadline import Deadline
 from gateway.loaders._budget import CallBudget
 from gateway.loaders._staleness import StaleLog
 from gateway.observability import UpstreamCall
@@ -21,14 +20,6 @@ class RequestCalls:
     caller: Caller
     budget: CallBudget
     stale: StaleLog
-
-    def for_cache_load(self, by: Deadline, background: bool) -> Caller:
-        """Who a cache's load calls for: a refresh no request waits for (reported
-        nowhere, spending no request's budget), or this request's miss (spent)."""
-        if background:
-            return Caller(by, calls=None, cache="refresh")
-        self.budget.spend()
-        return self.caller.for_cache("miss")
 
     def served_from_cache(self, endpoint: str, params: dict[str, str], event: str) -> None:
         """Note a lookup the cache answered (a miss is noted by the call itself)."""
