@@ -5,13 +5,14 @@ A parser's `accepts` is what the settings table (docs/settings.md) says the vari
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Literal, TypeVar
 
 from gateway.settings._declare import Parser, parser
 
 Environment = Literal["development", "production"]
+N = TypeVar("N", int, float)
 
-text = Parser(str, "text")
 address = Parser(str, "host name or IP address")
 credential = Parser(str, "`Authorization` header value")
 secret_key = Parser(str, "text (keep it secret)")
@@ -19,44 +20,32 @@ file_path = Parser(str, "file path")
 log_level = Parser(str.upper, "log level name (any case)")
 
 
-@parser("integer ≥ 1")
-def positive_int(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise ValueError("must be at least 1")
-    return value
+def _bounded(
+    convert: Callable[[str], N], accepts: str, fits: Callable[[N], bool], problem: str
+) -> Parser[N]:
+    """A number parser refusing, with `problem`, what `fits` does not accept (NaN too)."""
+
+    def read(raw: str) -> N:
+        value = convert(raw)
+        if not fits(value):
+            raise ValueError(problem)
+        return value
+
+    return Parser(read, accepts)
 
 
-@parser("integer ≥ 0")
-def non_negative_int(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError("must not be negative")
-    return value
-
-
-@parser("number > 0")
-def positive_float(raw: str) -> float:
-    value = float(raw)
-    if not value > 0:
-        raise ValueError("must be greater than 0")
-    return value
-
-
-@parser("number ≥ 0")
-def non_negative_float(raw: str) -> float:
-    value = float(raw)
-    if not value >= 0:
-        raise ValueError("must not be negative")
-    return value
-
-
-@parser("number from 0 to 1")
-def share(raw: str) -> float:
-    value = float(raw)
-    if not 0 <= value <= 1:
-        raise ValueError("must be between 0 and 1")
-    return value
+positive_int = _bounded(int, "integer ≥ 1", lambda n: n >= 1, "must be at least 1")
+non_negative_int = _bounded(int, "integer ≥ 0", lambda n: n >= 0, "must not be negative")
+positive_float = _bounded(float, "number > 0", lambda n: n > 0, "must be greater than 0")
+non_negative_float = _bounded(float, "number ≥ 0", lambda n: n >= 0, "must not be negative")
+share = _bounded(float, "number from 0 to 1", lambda n: 0 <= n <= 1, "must be between 0 and 1")
+port = _bounded(int, "port number, 0 to 65535", lambda n: 0 <= n <= 65535, "must be a port number")
+page_size = _bounded(
+    int,
+    "integer from 1 to 100",
+    lambda n: 1 <= n <= 100,
+    "must be between 1 and 100 (the upstream's maximum)",
+)
 
 
 @parser("`true`/`false` (or `1`/`0`, `yes`/`no`, `on`/`off`)")
@@ -76,22 +65,6 @@ def origins(raw: str) -> tuple[str, ...]:
         if origin != "*" and not origin.startswith(("http://", "https://")):
             raise ValueError(f"{origin!r} is not an origin (https://host[:port])")
     return found
-
-
-@parser("port number, 0 to 65535")
-def port(raw: str) -> int:
-    value = int(raw)
-    if not 0 <= value <= 65535:
-        raise ValueError("must be a port number")
-    return value
-
-
-@parser("integer from 1 to 100")
-def page_size(raw: str) -> int:
-    value = int(raw)
-    if not 1 <= value <= 100:
-        raise ValueError("must be between 1 and 100 (the upstream's maximum)")
-    return value
 
 
 @parser("`development` or `production` (any case)")
