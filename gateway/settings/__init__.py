@@ -6,18 +6,10 @@ docs/settings.md's table (`_table`; `python -m gateway.settings`) derive from th
 """
 
 from gateway.settings._declare import SettingsError
-from gateway.settings._model import (
-    DEFAULT_CUSTOMER_PROMOTIONS_PATH,
-    DEFAULT_PROMOTION_LIST_PATH,
-    DEFAULT_PROMOTION_PATH,
-    Settings,
-)
+from gateway.settings._model import Settings
 from gateway.settings._parsers import Environment
 
 __all__ = [
-    "DEFAULT_CUSTOMER_PROMOTIONS_PATH",
-    "DEFAULT_PROMOTION_LIST_PATH",
-    "DEFAULT_PROMOTION_PATH",
     "Environment",
     "Settings",
     "SettingsError",

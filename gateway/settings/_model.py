@@ -14,10 +14,6 @@ from gateway.settings import _parsers as p
 from gateway.settings._declare import Factory, SettingsError, read_environment, setting
 from gateway.settings._parsers import Environment
 
-DEFAULT_PROMOTION_PATH = "/v1/api_gateway/loyalty/v1/programs/{programId}/promotions/{promotionId}"
-DEFAULT_PROMOTION_LIST_PATH = "/api_gateway/loyalty/v1/programs/promotions/list"
-DEFAULT_CUSTOMER_PROMOTIONS_PATH = "/v2/customers/lookup/promotionData"
-
 
 def _random_secret() -> str:
     return secrets.token_hex(32)
@@ -72,19 +68,19 @@ class Settings:
     promotion_path: str = setting(
         "UPSTREAM_PROMOTION_PATH",
         p.path,
-        DEFAULT_PROMOTION_PATH,
+        "/v1/api_gateway/loyalty/v1/programs/{programId}/promotions/{promotionId}",
         "The vendor's path of one promotion, by program and promotion id.",
     )
     promotion_list_path: str = setting(
         "UPSTREAM_PROMOTION_LIST_PATH",
         p.path,
-        DEFAULT_PROMOTION_LIST_PATH,
+        "/api_gateway/loyalty/v1/programs/promotions/list",
         "The vendor's path of the list of promotions.",
     )
     customer_promotions_path: str = setting(
         "UPSTREAM_CUSTOMER_PROMOTIONS_PATH",
         p.path,
-        DEFAULT_CUSTOMER_PROMOTIONS_PATH,
+        "/v2/customers/lookup/promotionData",
         "The vendor's path of one customer's promotions.",
     )
     upstream_timeout_s: float = setting(
