@@ -1,20 +1,17 @@
-"""What every resolver gets: the caller's credential, this request's loaders and budget."""
+"""What every resolver gets: this request's loaders, settings, stale log and record."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.credentials import Credential
-from gateway.loaders import CallBudget, Loaders, StaleLog
+from gateway.loaders import Loaders, StaleLog
 from gateway.observability import RequestRecord
 from gateway.settings import Settings
 
 
 @dataclass(frozen=True)
 class RequestContext:
-    credential: Credential
     loaders: Loaders
     settings: Settings
     stale: StaleLog
-    calls: CallBudget
     record: RequestRecord

@@ -88,10 +88,8 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             stale=StaleLog(),
         )
         return RequestContext(
-            credential=calls.credential,
             loaders=Loaders.for_request(calls, upstream.caches, fanout=settings.promotion_fanout),
             settings=settings,
             stale=calls.stale,
-            calls=calls.budget,
             record=record,
         )
