@@ -193,16 +193,11 @@ def main() -> None:
         if with_peer:
             apollo = stack.enter_context(targets.peer(sandbox.url))
             contenders.append(apollo)
-            if answer(ours, 1)["data"] != answer(apollo, 1)["data"]:
-                raise RuntimeError("the gateway and the peer disagree on the nested query")
+            agree(ours, apollo)
         for target in contenders:
             warm(target, bodies)
         for concurrency in concurrencies:
-            for n in range(1, args.rounds + 1):
-                for target in contenders:
-                    run = measure(target, sandbox, bodies, concurrency, args.seconds, n)
-                    runs.append(run)
-                    print(_row(run), flush=True)
+            runs += alternate(contenders, sandbox, bodies, concurrency, args.seconds, args.rounds)
         for target in contenders:
             rss[target.name] = round(peak_rss_mib(target.pid), 1)
         if args.engine_concurrency:
@@ -211,11 +206,7 @@ def main() -> None:
         warm(two, bodies, seconds=10)  # each worker has its own cache to fill
         top = max(concurrencies)
         one = Target("gateway x1", ours.url, ours.pid)  # the same process, its own rows
-        for n in range(1, args.rounds + 1):
-            for target in (one, two):
-                run = measure(target, sandbox, bodies, top, args.seconds, n)
-                runs.append(run)
-                print(_row(run), flush=True)
+        runs += alternate([one, two], sandbox, bodies, top, args.seconds, args.rounds)
         rss["gateway x2"] = round(peak_rss_mib(two.pid), 1)
 
     cold: dict[str, list[dict[str, float]]] = {"gateway": [], "apollo": []}
@@ -243,23 +234,42 @@ def engine_ab(
     rss: dict[str, float],
 ) -> list[Run]:
     """`ours` (engine on) against a gateway with FAST_EXECUTION=false, alternating."""
-    runs = []
     environment = {"FAST_EXECUTION": "false"}
     with targets.gateway(sandbox.url, name="engine off", environment=environment) as off:
-        if answer(ours, 1)["data"] != answer(off, 1)["data"]:
-            raise RuntimeError("the engine changes the answer to the nested query")
+        agree(ours, off)
         warm(off, bodies)
         on = Target("engine on", ours.url, ours.pid)  # the same process, its own rows
-        for n in range(1, args.rounds + 1):
-            for target in (on, off):
-                run = measure(target, sandbox, bodies, args.engine_concurrency, args.seconds, n)
-                runs.append(run)
-                print(_row(run), flush=True)
+        concurrency = args.engine_concurrency
+        runs = alternate([on, off], sandbox, bodies, concurrency, args.seconds, args.rounds)
         rss["engine off"] = round(peak_rss_mib(off.pid), 1)
     return runs
 
 
-def _row(run: Run) -> str:
+def agree(a: Target, b: Target) -> None:
+    """Stop unless `a` and `b` give the same data for the nested query."""
+    if answer(a, 1)["data"] != answer(b, 1)["data"]:
+        raise RuntimeError(f"{a.name} and {b.name} disagree on the nested query")
+
+
+def alternate(
+    contenders: list[Target],
+    sandbox: Sandbox,
+    bodies: list[str],
+    concurrency: int,
+    seconds: float,
+    rounds: int,
+) -> list[Run]:
+    """`rounds` rounds in which each contender is measured in turn (A B A B ...)."""
+    runs = []
+    for n in range(1, rounds + 1):
+        for target in contenders:
+            run = measure(target, sandbox, bodies, concurrency, seconds, n)
+            runs.append(run)
+            print(row(run), flush=True)
+    return runs
+
+
+def row(run: Run) -> str:
     return (
         f"{run.target:<11} c={run.concurrency:<3} round {run.round}: "
         f"{run.per_second:7.1f} req/s  p50 {run.p50_ms:7.1f} ms  p99 {run.p99_ms:7.1f} ms  "
@@ -279,10 +289,8 @@ def summarise(
     # Rows measured on another target's process take its peak RSS.
     process = {"gateway x1": "gateway", "engine on": "gateway"}
     for name in ("gateway", "apollo", "engine on", "engine off", "gateway x1", "gateway x2"):
-        for concurrency in concurrencies:
+        for concurrency in sorted({r.concurrency for r in runs if r.target == name}):
             mine = [r for r in runs if r.target == name and r.concurrency == concurrency]
-            if not mine:
-                continue
             rows.append(
                 {
                     "target": name,
@@ -307,21 +315,21 @@ def summarise(
     ratios: dict[str, Any] = {}
     for concurrency in concurrencies:
         if with_peer:
-            ratios[f"throughput vs apollo, c={concurrency}"] = _median_ratio(
+            ratios[f"throughput vs apollo, c={concurrency}"] = median_ratio(
                 runs, "gateway", "apollo", concurrency, "per_second"
             )
-            ratios[f"p50 vs apollo, c={concurrency}"] = _median_ratio(
+            ratios[f"p50 vs apollo, c={concurrency}"] = median_ratio(
                 runs, "gateway", "apollo", concurrency, "p50_ms"
             )
     for concurrency in sorted({r.concurrency for r in runs if r.target == "engine off"}):
-        ratios[f"throughput engine on vs off, c={concurrency}"] = _median_ratio(
+        ratios[f"throughput engine on vs off, c={concurrency}"] = median_ratio(
             runs, "engine on", "engine off", concurrency, "per_second"
         )
-        ratios[f"CPU per query engine off vs on, c={concurrency}"] = _median_ratio(
+        ratios[f"CPU per query engine off vs on, c={concurrency}"] = median_ratio(
             runs, "engine off", "engine on", concurrency, "cpu_ms_per_query"
         )
     top = max(concurrencies)
-    ratios[f"two workers vs one, c={top}"] = _median_ratio(
+    ratios[f"two workers vs one, c={top}"] = median_ratio(
         runs, "gateway x2", "gateway x1", top, "per_second"
     )
     if with_peer and rss.get("apollo"):
@@ -343,7 +351,7 @@ def summarise(
     }
 
 
-def _median_ratio(runs: list[Run], a: str, b: str, concurrency: int, key: str) -> float | None:
+def median_ratio(runs: list[Run], a: str, b: str, concurrency: int, key: str) -> float | None:
     """The median over rounds of a/b, each round's pair measured back to back."""
     ratios = []
     for n in {r.round for r in runs}:

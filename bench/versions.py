@@ -22,7 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bench import targets
-from bench.run import Run, _median_ratio, _row, answer, machine, measure, warm
+from bench.run import Run, agree, alternate, machine, median_ratio, warm
 from bench.workload import nested_bodies
 
 ROOT = Path(__file__).parents[1]
@@ -62,18 +62,15 @@ def main() -> None:
         sandbox = stack.enter_context(targets.sandbox(args.customers))
         this = stack.enter_context(targets.gateway(sandbox.url, name="this"))
         baseline = stack.enter_context(targets.gateway(sandbox.url, name="baseline", source=source))
-        if answer(this, 1)["data"] != answer(baseline, 1)["data"]:
-            raise RuntimeError("the two versions disagree on the nested query")
+        agree(this, baseline)
         for target in (this, baseline):
             warm(target, bodies)
         for concurrency in concurrencies:
-            for n in range(1, args.rounds + 1):
-                for target in (baseline, this):
-                    run = measure(target, sandbox, bodies, concurrency, args.seconds, n)
-                    runs.append(run)
-                    print(_row(run), flush=True)
+            runs += alternate(
+                [baseline, this], sandbox, bodies, concurrency, args.seconds, args.rounds
+            )
     ratios = {
-        f"{key} this/baseline, c={c}": _median_ratio(runs, "this", "baseline", c, key)
+        f"{key} this/baseline, c={c}": median_ratio(runs, "this", "baseline", c, key)
         for c in concurrencies
         for key in ("per_second", "p50_ms", "cpu_ms_per_query")
     }
