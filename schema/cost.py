@@ -36,8 +36,8 @@ import enum
 from dataclasses import dataclass
 
 from graphql import GraphQLField
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.field import StrawberryField
+
+from schema._engine import declared_metadata
 
 _KEY = "schema.cost"
 
@@ -91,9 +91,4 @@ def costs(rule: FieldCost) -> dict[str, FieldCost]:
 
 def declared_cost(field: GraphQLField) -> FieldCost | None:
     """The rule a served field declares; None if it declares none."""
-    # Strawberry keeps its field under this key of graphql-core's field's extensions.
-    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(definition, StrawberryField):
-        return None
-    found = definition.metadata.get(_KEY)
-    return found if isinstance(found, FieldCost) else None
+    return declared_metadata(field, _KEY, FieldCost)

@@ -2,7 +2,9 @@
 values at hand served without the resolver machinery, snapshot answers kept.
 
 One entry point, `execution_context_class`, gives the class strawberry executes
-with; `at_hand` is how a field declares a value it can serve synchronously.
+with; `at_hand` is how a field declares a value it can serve synchronously, and
+`strawberry_field`/`declared_metadata` how `schema` reads a served field's
+declarations (schema/cost.py reads the costs with them).
 Everything here is an optimisation: a schema built without it (the
 `FAST_EXECUTION=false` setting) answers the same, and `make test` runs the whole
 suite both ways.
@@ -106,8 +108,9 @@ strawberry:
   engine's class; strawberry executes every operation with an instance of it.
 - `GraphQLCoreConverter.DEFINITION_BACKREF` (`strawberry.schema.schema_converter`):
   a GraphQLField's extensions hold its StrawberryField under this key
-  (at_hand.py `declared`, compiler.py `_read`; outside the engine,
-  schema/cost.py `declared_cost`, whose test fails if a field's cost is lost).
+  (at_hand.py `strawberry_field`, which at_hand.py `declared` and, outside the
+  engine, schema/cost.py `declared_cost` read through, and compiler.py `_read`;
+  cost's test fails if a field's cost is lost).
 - `GraphQLCoreConverter.from_resolver` (field) ._is_default: the resolver it makes
   for a field without one of its own is marked _is_default, returns
   `field.default_resolver(source, field.python_name)`, and may be called with
@@ -145,7 +148,7 @@ from collections.abc import Mapping
 
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema._engine.at_hand import at_hand
+from schema._engine.at_hand import at_hand, declared_metadata, strawberry_field
 from schema._engine.execution import (
     CompiledSelections,
     CompletedSubtrees,
@@ -164,4 +167,4 @@ def execution_context_class(
     )
 
 
-__all__ = ["at_hand", "execution_context_class"]
+__all__ = ["at_hand", "declared_metadata", "execution_context_class", "strawberry_field"]

@@ -11,19 +11,25 @@ A field declares it with `strawberry.field(resolver=..., metadata=at_hand(look, 
   them: compiled code serves a list's values together and reports them at once.
 
 The resolver itself does the same on its synchronous path: look, then served.
+
+`strawberry_field` and `declared_metadata` are how anything in `schema` reads a
+served field's declaration (strawberry's own field, and its metadata): here, and
+`schema/cost.py` for the costs fields declare.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import GraphQLField
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 _KEY = "schema._engine.at_hand"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +47,18 @@ def at_hand(
 
 def declared(field: GraphQLField) -> AtHand | None:
     """The field's declaration, if it makes one and takes no arguments."""
+    return None if field.args else declared_metadata(field, _KEY, AtHand)
+
+
+def strawberry_field(field: GraphQLField) -> StrawberryField | None:
+    """The strawberry field a served field was made from; None if strawberry made none."""
+    # Strawberry keeps it under this key of graphql-core's field's extensions.
     definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(definition, StrawberryField) or field.args:
-        return None
-    found = definition.metadata.get(_KEY)
-    return found if isinstance(found, AtHand) else None
+    return definition if isinstance(definition, StrawberryField) else None
+
+
+def declared_metadata(field: GraphQLField, key: str, kind: type[T]) -> T | None:
+    """What the field's `strawberry.field(metadata=...)` holds under `key`, if a `kind`."""
+    definition = strawberry_field(field)
+    found = None if definition is None else definition.metadata.get(key)
+    return found if isinstance(found, kind) else None

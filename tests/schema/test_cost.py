@@ -9,9 +9,9 @@ from graphql import (
     get_nullable_type,
     is_list_type,
 )
-from strawberry.types.base import StrawberryObjectDefinition
 
 from schema import build_schema
+from schema._engine import strawberry_field
 from schema.cost import (
     BY_ID,
     EACH_ITEM,
@@ -41,17 +41,12 @@ def undeclared(schema: strawberry.Schema) -> list[str]:
     may call the upstream), every list and every connection."""
     missing = []
     for name, kind in _object_types(schema).items():
-        definition = schema.get_type_by_name(name)
-        assert isinstance(definition, StrawberryObjectDefinition)
-        resolved = {
-            schema.config.name_converter.get_graphql_name(field)
-            for field in definition.fields
-            if field.base_resolver is not None
-        }
         for field_name, field in kind.fields.items():
+            definition = strawberry_field(field)
+            resolved = definition is not None and definition.base_resolver is not None
             listed = is_list_type(get_nullable_type(field.type))
             connection = _is_connection(get_named_type(field.type))
-            if (field_name in resolved or listed or connection) and declared_cost(field) is None:
+            if (resolved or listed or connection) and declared_cost(field) is None:
                 missing.append(f"{name}.{field_name}")
     return missing
 
