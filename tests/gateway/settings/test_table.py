@@ -6,7 +6,14 @@ import pytest
 from gateway.settings import Settings
 from gateway.settings.__main__ import main
 from gateway.settings._declare import declared
-from gateway.settings._table import BEGIN, END, REGENERATE, settings_table, with_table
+from gateway.settings._table import (
+    BEGIN,
+    END,
+    REGENERATE,
+    settings_table,
+    shown_default,
+    with_table,
+)
 
 DOCS = Path(__file__).parents[3] / "docs" / "settings.md"
 
@@ -25,6 +32,26 @@ def test_every_field_is_a_declared_setting_with_its_own_variable() -> None:
     variables = [declaration.variable for _, declaration in pairs]
     assert len(set(variables)) == len(variables)
     assert all(variable.isupper() and " " not in variable for variable in variables)
+
+
+def test_a_field_not_declared_with_setting_is_refused() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Loose:
+        port: int = 8000
+
+    with pytest.raises(TypeError, match=r"Loose\.port is not declared with setting\(\)"):
+        list(declared(Loose))
+
+
+def test_each_default_the_table_shows_reads_back_as_the_default() -> None:
+    # Set to what the table shows, a variable gives its default: the table shows it in the
+    # form its own parser accepts.
+    for field, declaration in declared(Settings):
+        shown = shown_default(field, declaration)
+        if not shown.startswith("`"):  # none, or made afresh (random per process)
+            continue
+        read = declaration.parse.convert(shown.strip("`"))
+        assert read == field.default, declaration.variable
 
 
 def test_each_description_is_one_sentence_on_one_line() -> None:
@@ -70,6 +97,9 @@ def test_the_command_checks_and_writes_the_table(
     assert main(["--check", str(path)]) == 1
     assert REGENERATE in capsys.readouterr().err
     assert main(["--write", str(path)]) == 0
+    written = path.read_text(encoding="utf-8")
+    assert written.startswith(f"Above.\n{BEGIN}\n")
+    assert written.endswith(f"\n{settings_table()}\n{END}\nBelow.\n")
     assert main(["--check", str(path)]) == 0
     assert main([]) == 0
     assert capsys.readouterr().out == settings_table()
