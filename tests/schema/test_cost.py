@@ -14,6 +14,7 @@ from schema import build_schema
 from schema._engine import strawberry_field
 from schema.cost import (
     BY_ID,
+    BY_ID_UNLESS_LOADED,
     EACH_ITEM,
     FREE,
     Calls,
@@ -80,26 +81,40 @@ def test_a_new_list_or_resolver_without_a_declared_cost_is_found() -> None:
 
 
 def test_connections_declare_their_window_and_their_items() -> None:
+    windows, items = [], []
     for name, kind in _object_types(SERVED).items():
         for field_name, field in kind.fields.items():
             rule = declared_cost(field) or FREE
             where = f"{name}.{field_name}"
             if _is_connection(get_named_type(field.type)):
                 assert rule.selection is Selection.WINDOW, where
+                windows.append(where)
             listed = is_list_type(get_nullable_type(field.type))
             if _is_connection(kind) and listed:
                 assert rule.selection is Selection.EACH_ITEM, where
+                items.append(where)
             if rule.selection is Selection.EACH_ITEM:
                 assert _is_connection(kind), where
+    # The checks above saw both connections, through the fields serving them.
+    assert sorted(windows) == ["Customer.promotions", "Query.promotions"]
+    assert sorted(items) == [
+        f"{connection}.{field}"
+        for connection in ("CustomerPromotionConnection", "PromotionConnection")
+        for field in ("edges", "nodes")
+    ]
 
 
-def test_nothing_below_records_read_whole_costs_anything() -> None:
-    types = _object_types(SERVED)
+def costed_below_records(schema: strawberry.Schema) -> dict[str, list[str]]:
+    """Each field whose selection reads records whole (`Selection.RECORDS`), with
+    the fields anywhere below it that declare a cost other than FREE."""
+    types = _object_types(schema)
+    found: dict[str, list[str]] = {}
     for name, kind in types.items():
         for field_name, field in kind.fields.items():
             rule = declared_cost(field)
             if rule is None or rule.selection is not Selection.RECORDS:
                 continue
+            costed = found.setdefault(f"{name}.{field_name}", [])
             seen: set[str] = set()
             below = [get_named_type(field.type).name]
             while below:
@@ -108,11 +123,37 @@ def test_nothing_below_records_read_whole_costs_anything() -> None:
                     continue
                 seen.add(type_name)
                 for inner_name, inner in types[type_name].fields.items():
-                    assert (declared_cost(inner) or FREE) == FREE, (
-                        f"{name}.{field_name} reads records whole, "
-                        f"but {type_name}.{inner_name} costs something"
-                    )
+                    if (declared_cost(inner) or FREE) != FREE:
+                        costed.append(f"{type_name}.{inner_name}")
                     below.append(get_named_type(inner.type).name)
+    return found
+
+
+def test_nothing_below_records_read_whole_costs_anything() -> None:
+    assert costed_below_records(SERVED) == {"Promotion.rulesets": []}
+
+
+@strawberry.type
+class Detailed:
+    name: str
+    detail: Item = strawberry.field(resolver=lambda: Item(name="x"), metadata=costs(BY_ID))
+
+
+@strawberry.type
+class Whole:
+    items: list[Detailed] = strawberry.field(metadata=costs(FREE))
+
+
+@strawberry.type
+class WholeQuery:
+    whole: Whole = strawberry.field(
+        resolver=lambda: Whole(items=[]), metadata=costs(BY_ID_UNLESS_LOADED)
+    )
+
+
+def test_a_cost_below_records_read_whole_is_found() -> None:
+    found = costed_below_records(strawberry.Schema(query=WholeQuery))
+    assert found == {"WholeQuery.whole": ["Detailed.detail"]}
 
 
 def test_a_field_paging_through_a_list_is_a_window() -> None:
