@@ -10,7 +10,7 @@ naming the field. An enum value we do not know becomes None and is logged once.
 
 The customer view's records, and the limits and restrictions of the promotion
 views, are read with the field tables of `_tables`, the ones the fast path
-`usual_shape` is generated from; the promotion views' other records are read
+`_usual_shape` is generated from; the promotion views' other records are read
 here field by field. A customer page goes to the fast path first.
 """
 
@@ -613,7 +613,7 @@ def _customer_promotions(
 def parse_customer_page(body: object, *, usual_first: bool = True) -> records.CustomerPage:
     """A customer lookup: the customer id, one page of promotions, warnings.
 
-    Each promotion is read by `usual_shape` when it is in the usual shape (several
+    Each promotion is read by `_usual_shape` when it is in the usual shape (several
     times faster), and by the tolerant reader otherwise; `usual_first=False` reads
     them all with the tolerant reader (the tests compare the two)."""
     response = _body(body)

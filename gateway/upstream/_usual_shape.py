@@ -1,7 +1,7 @@
-"""The customer view in its usual shape, read directly: the fast path of `parsing`.
+"""The customer view in its usual shape, read directly: the fast path of `_parsing`.
 
 A customer lookup is read on every request (its answer is never cached), and the
-tolerant reader in `parsing` spends about half a microsecond on every field:
+tolerant reader in `_parsing` spends about half a microsecond on every field:
 the layers, the alternative spellings, the conversions. Nearly every body comes
 in one shape, the one the vendor pages show, and this module reads that shape
 alone: the same keys, looked up in the same order, with exact JSON types only
@@ -16,7 +16,7 @@ text). Records are built positionally from the table's order.
 
 Anything else raises `Unusual` inside and comes out as None, and the caller reads
 the object with the tolerant reader instead, which also names any violation.
-So this module may only ever agree with `parsing` or decline; a property test
+So this module may only ever agree with `_parsing` or decline; a property test
 holds it to that.
 """
 
