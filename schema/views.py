@@ -43,15 +43,22 @@ def copier(as_type: type[T]) -> Callable[..., T]:
     each field without a resolver from the record's attribute of the same Python
     name, and the private fields from the keywords. For a type that cannot be a
     view (it carries more than its record); its fields are read once, here."""
-    definition = get_object_definition(as_type, strict=True)
-    names = tuple(
-        f.python_name
-        for f in definition.fields
-        if f.base_resolver is None and not is_private(f.type)
-    )
+    names = attribute_fields(as_type)
     build = cast(Callable[..., T], as_type)
 
     def copy(record: object, **private: object) -> T:
         return build(**{name: getattr(record, name) for name in names}, **private)
 
     return copy
+
+
+def attribute_fields(as_type: type) -> tuple[str, ...]:
+    """The Python names of the strawberry type's fields read from its source's
+    attributes (those without a resolver, private fields aside): what a view's
+    record must have, and what `copier` copies."""
+    definition = get_object_definition(as_type, strict=True)
+    return tuple(
+        f.python_name
+        for f in definition.fields
+        if f.base_resolver is None and not is_private(f.type)
+    )

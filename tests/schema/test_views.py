@@ -2,7 +2,6 @@ from typing import Any
 
 import pytest
 from strawberry.types.base import get_object_definition
-from strawberry.types.private import is_private
 
 from gateway.upstream import records
 from gateway.upstream.queries import CustomerIdentity
@@ -29,6 +28,7 @@ from schema.promotion import (
     Ruleset,
 )
 from schema.scalars import Json
+from schema.views import attribute_fields
 
 # Strawberry types whose source is the record itself (schema/views.py).
 RECORD_VIEWS = [
@@ -54,20 +54,11 @@ RECORD_VIEWS = [
 RECORD_COPIES = [(Customer, records.CustomerPage)]
 
 
-def _plain_fields(as_type: type) -> set[str]:
-    definition = get_object_definition(as_type, strict=True)
-    return {
-        f.python_name
-        for f in definition.fields
-        if f.base_resolver is None and not is_private(f.type)
-    }
-
-
 @pytest.mark.parametrize(
     ("copy", "record"), RECORD_COPIES, ids=[copy.__name__ for copy, _ in RECORD_COPIES]
 )
 def test_a_record_copy_reads_only_what_its_record_has(copy: type, record: Any) -> None:
-    read, has = _plain_fields(copy), set(record._fields)
+    read, has = set(attribute_fields(copy)), set(record._fields)
     assert read <= has, f"{copy.__name__} reads {sorted(read - has)}, not in {record.__name__}"
 
 
@@ -90,7 +81,7 @@ def test_a_customer_is_copied_from_its_record_with_its_identity() -> None:
 )
 def test_a_record_view_reads_only_what_its_record_has(view: type, record: Any) -> None:
     definition = get_object_definition(view, strict=True)
-    read, has = _plain_fields(view), set(record._fields)
+    read, has = set(attribute_fields(view)), set(record._fields)
     assert read <= has, f"{view.__name__} reads {sorted(read - has)}, not in {record.__name__}"
     # A resolver on a view is a plain function given the record as its parent: a
     # method would get a record as `self`.
