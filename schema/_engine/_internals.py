@@ -40,7 +40,15 @@ class Internal:
 
 _EXECUTOR = "graphql.execution.executor:Executor"
 # complete_value and friends take these, in this order.
-_COMPLETING = ("self", "return_type", "field_details_list", "info", "path", "result")
+_COMPLETING = (
+    "self",
+    "return_type",
+    "field_details_list",
+    "info",
+    "path",
+    "result",
+    "position_context",
+)
 
 INTERNALS: tuple[Internal, ...] = (
     # graphql-core's executor, which strawberry's execution context subclasses.
@@ -81,17 +89,17 @@ INTERNALS: tuple[Internal, ...] = (
     ),
     Internal(
         f"{_EXECUTOR}.complete_object_value",
-        parameters=(*_COMPLETING, "position_context"),
+        parameters=_COMPLETING,
         fingerprint="8595ab91ffdab0a7",
     ),
     Internal(
         f"{_EXECUTOR}.complete_value",
-        parameters=(*_COMPLETING, "position_context"),
+        parameters=_COMPLETING,
         fingerprint="5f607b4a5b2d7fdf",
     ),
     Internal(
         f"{_EXECUTOR}.complete_list_value",
-        parameters=(*_COMPLETING, "position_context"),
+        parameters=_COMPLETING,
         fingerprint="73ea3abb52941466",
     ),
     Internal(
