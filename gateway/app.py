@@ -33,7 +33,6 @@ from gateway.http import (
 from gateway.observability import Metrics, Tracing
 from gateway.operations import (
     ManifestError,
-    OperationPolicy,
     PersistedQueries,
     PreparedDocuments,
     TrustedDocuments,
@@ -117,16 +116,14 @@ def create_app(
         return RedirectResponse("/graphql")
 
     prepared = PreparedDocuments()
-    schema = served_schema(settings, prepared, metrics, tracing)
-    if trusted is not None:
-        try:
-            prepared.prepare(
-                schema.graphql_schema, trusted.by_id, OperationPolicy.from_settings(settings)
-            )
-        except GatewayError as error:
-            raise SettingsError(f"TRUSTED_DOCUMENTS: {error.message}") from None
-        # Trusted operations always get their own metric label.
-        metrics.operation_names.allow(prepared.operation_names())
+    try:
+        schema = served_schema(
+            settings, prepared, metrics, tracing, trusted=trusted.by_id if trusted else None
+        )
+    except GatewayError as error:
+        raise SettingsError(f"TRUSTED_DOCUMENTS: {error.message}") from None
+    # Trusted operations always get their own metric label.
+    metrics.operation_names.allow(prepared.operation_names())
     credentials = Credentials(
         settings.upstream_authorization, secret=settings.cache_key_secret.encode()
     )

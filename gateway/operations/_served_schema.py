@@ -8,10 +8,11 @@ reverse order: the report, first, sees the errors ErrorCodes has coded.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules
 from strawberry.types import ExecutionContext
 
@@ -30,11 +31,6 @@ from schema import build_schema
 
 
 class GatewaySchema(strawberry.Schema):
-    @property
-    def graphql_schema(self) -> GraphQLSchema:
-        """graphql-core's schema, which strawberry keeps as `_schema`."""
-        return self._schema
-
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -46,8 +42,11 @@ def served_schema(
     prepared: PreparedDocuments | None = None,
     metrics: Metrics | None = None,
     tracing: Tracing | None = None,
+    trusted: Mapping[str, str] | None = None,
 ) -> GatewaySchema:
-    """The schema with its guards; `prepared` holds the trusted documents once parsed."""
+    """The schema with its guards. The `trusted` documents (bodies by id) are parsed,
+    measured and validated into `prepared` now, under the guard's own policy: a
+    document that fails raises BadRequest."""
     policy = OperationPolicy.from_settings(settings)
     documents = prepared or PreparedDocuments()
     accepted = AcceptedDocuments(settings.document_cache_entries)
@@ -76,4 +75,7 @@ def served_schema(
         schema_class=GatewaySchema,
     )
     assert isinstance(schema, GatewaySchema)
+    if trusted:
+        # strawberry keeps graphql-core's schema as `_schema` (listed in schema/_engine).
+        documents.prepare(schema._schema, trusted, policy)
     return schema

@@ -132,8 +132,8 @@ Outside the engine, in the same fence:
   the result depends on the name alone.
 - `Info` ._raw_info (`strawberry.types.info`): schema/customer.py reads
   graphql-core's resolve info (.schema, .variable_values, .fragments, .field_nodes).
-- `Schema` ._schema: graphql-core's schema (gateway/operations: GatewaySchema,
-  guard.py).
+- `Schema` ._schema: graphql-core's schema (gateway/operations: _served_schema.py,
+  _guard.py).
 - `VariableValues` (sources, coerced),
 - `get_argument_values` (type_def, node, variable_values, fragment_variable_values,
   hide_suggestions) and
