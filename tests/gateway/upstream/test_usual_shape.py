@@ -255,3 +255,18 @@ def test_the_usual_path_is_generated_from_the_field_tables() -> None:
     assert {"promotionId", "issualEventLogId", "periodUnit", "expiryRestrictions"} <= read
     for key in read:
         assert repr(key) in usual_shape.SOURCE, key
+
+
+def test_a_reader_is_generated_from_the_table_it_is_given() -> None:
+    # The same record with one field read from another key: the generated reader
+    # follows the table it is given, not a copy of the customer view's keys.
+    moved = tables.Field("times_per_customer", Kind.INTEGER, ("timesAllowed",))
+    table = Table(
+        records.Limits, tuple(moved if f.name == moved.name else f for f in tables.LIMITS.fields)
+    )
+    read, source = usual_shape._compile(table)
+    limits = read({"timesAllowed": 3, "numberOfTimesPerCustomer": 9, "pointsPerCustomer": "5"})
+    assert limits == records.Limits(None, 5.0, 3, None)
+    assert "'numberOfTimesPerCustomer'" not in source
+    with pytest.raises(usual_shape.Unusual):  # the kind's check comes from the table too
+        read({"timesAllowed": "3"})
