@@ -155,6 +155,10 @@ class Query:
         cards = [Card(rank=7, suit=Suit.HEARTS), Card(rank=1, suit=Suit.SPADES)]
         return Hand(cards=cards, owner=strawberry.ID("p1"), bet=1.5, open=True)
 
+    @strawberry.field
+    def fold(self) -> Hand | None:
+        raise ValueError("folded")
+
 
 QUERY = "{ hand { owner bet open cards { rank suit note name } } }"
 SEEN: list[strawberry.Info] = []
@@ -227,6 +231,49 @@ def test_each_internal_is_as_the_engine_relies_on(
     internal: Internal, instances: dict[str, object]
 ) -> None:
     check(internal, instances)
+
+
+def _as_read() -> Callable[[list[int]], None]:
+    def step(items: list[int]) -> None:
+        items.append(1)
+        items.sort()
+
+    return step
+
+
+def _commented() -> Callable[[list[int]], None]:
+    def step(items: list[int]) -> None:
+        """A docstring the first read had not."""
+        # A comment, and a blank line below.
+        items.append(1)  # and one more
+
+        items.sort()
+
+    return step
+
+
+def _swapped() -> Callable[[list[int]], None]:
+    def step(items: list[int]) -> None:
+        items.sort()
+        items.append(1)
+
+    return step
+
+
+def _reindented() -> Callable[[list[int]], None]:
+    def step(items: list[int]) -> None:
+        if items:
+            items.append(1)
+        items.sort()
+
+    return step
+
+
+def test_a_fingerprint_ignores_docstrings_comments_and_blank_lines_but_not_statements() -> None:
+    read = fingerprint(_as_read())
+    assert fingerprint(_commented()) == read
+    assert fingerprint(_swapped()) != read
+    assert fingerprint(_reindented()) != read
 
 
 def test_the_canary_fails_when_a_name_goes_or_a_signature_attribute_or_body_changes(
@@ -375,6 +422,25 @@ def test_extensions_hooking_fields_reach_the_executor_as_middleware() -> None:
         schema = strawberry.Schema(Query, extensions=[extension], execution_context_class=execution)
         assert schema.execute_sync(QUERY).errors is None
         assert bool(made[0].middleware_manager.middlewares) is hooked
+
+
+class Later:
+    def __await__(self) -> Iterator[None]:
+        yield
+
+
+def test_the_executor_holds_the_requests_errors_fragments_and_awaitable_check() -> None:
+    execution, made = recording()
+    schema = strawberry.Schema(Query, execution_context_class=execution)
+    document = "{ hand { ...Owner } fold { owner } } fragment Owner on Hand { owner }"
+    result = schema.execute_sync(document)
+    assert [error.message for error in result.errors or ()] == ["folded"]
+    executor = made[0]
+    assert [error.message for error in executor.collected_errors.errors] == ["folded"]
+    assert list(executor.fragment_definitions) == ["Owner"]
+    assert isinstance(executor.fragment_definitions["Owner"], FragmentDefinitionNode)
+    assert executor.is_awaitable(Later())
+    assert not executor.is_awaitable(Hand)
 
 
 def test_resolvers_get_the_async_helpers_the_executor_holds() -> None:
