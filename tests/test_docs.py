@@ -131,6 +131,33 @@ def broken_links(document: Path, root: Path = ROOT) -> list[str]:
     return problems
 
 
+def missing_paths(document: Path, root: Path = ROOT) -> list[str]:
+    """The repo paths `document`'s code spans name that do not exist under `root`."""
+    where = document.relative_to(root)
+    return [
+        f"{where}:{number}: `{path}`"
+        for number, path in code_span_paths(document.read_text())
+        if not (root / path).exists()
+    ]
+
+
+def example_problems(text: str, schema: graphql.GraphQLSchema) -> tuple[list[str], list[str]]:
+    """The operations the ```graphql blocks of `text` name, and what is wrong with
+    them: an anonymous operation, or a validation error against `schema`."""
+    names: list[str] = []
+    problems: list[str] = []
+    for example in fenced_blocks(text, "graphql"):
+        document = graphql.parse(example)
+        for definition in document.definitions:
+            if isinstance(definition, graphql.OperationDefinitionNode):
+                if definition.name is None:
+                    problems.append(f"an anonymous operation: {example[:60]!r}")
+                else:
+                    names.append(definition.name.value)
+        problems.extend(error.message for error in graphql.validate(schema, document))
+    return names, problems
+
+
 def test_every_documentation_page_is_checked() -> None:
     names = {path.relative_to(ROOT).as_posix() for path in documents()}
     for page in ("architecture", "errors", "operations", "security", "resilience"):
@@ -177,21 +204,18 @@ def test_slugs_follow_github() -> None:
 
 
 def test_paths_named_in_the_readme_and_docs_exist() -> None:
-    pages = documents()
-    missing = [
-        f"{page.relative_to(ROOT)}:{number}: `{path}`"
-        for page in pages
-        for number, path in code_span_paths(page.read_text())
-        if not (ROOT / path).exists()
-    ]
+    missing = [problem for document in documents() for problem in missing_paths(document)]
     assert not missing, "\n".join(missing)
 
 
-def test_a_missing_path_in_a_code_span_is_found() -> None:
+def test_a_missing_path_in_a_code_span_is_found(tmp_path: Path) -> None:
     text = "See `gateway/nope.py`, `deploy/`, `make run`, `../shared/x` and `/tmp`.\n"
     text += "```\n`gateway/in_a_block.py`\n```\n"
     assert code_span_paths(text) == [(1, "gateway/nope.py"), (1, "deploy/")]
-    assert not (ROOT / "gateway/nope.py").exists()
+    (tmp_path / "deploy").mkdir()
+    page = tmp_path / "page.md"
+    page.write_text(text)
+    assert missing_paths(page, tmp_path) == ["page.md:1: `gateway/nope.py`"]
 
 
 def test_the_readme_is_short() -> None:
@@ -199,30 +223,32 @@ def test_the_readme_is_short() -> None:
     assert lines <= MAX_README_LINES, f"README.md has {lines} lines; move detail to docs/"
 
 
+def served() -> graphql.GraphQLSchema:
+    return graphql.build_schema((ROOT / "schema.graphql").read_text())
+
+
 def test_readme_examples_are_named_operations_valid_against_the_schema() -> None:
-    schema = graphql.build_schema((ROOT / "schema.graphql").read_text())
-    examples = fenced_blocks(README.read_text(), "graphql")
-    assert examples, "the README shows no ```graphql example"
-    names: list[str] = []
-    problems: list[str] = []
-    for example in examples:
-        document = graphql.parse(example)
-        for definition in document.definitions:
-            if isinstance(definition, graphql.OperationDefinitionNode):
-                if definition.name is None:
-                    problems.append(f"an anonymous operation: {example[:60]!r}")
-                else:
-                    names.append(definition.name.value)
-        problems.extend(error.message for error in graphql.validate(schema, document))
+    text = README.read_text()
+    assert fenced_blocks(text, "graphql"), "the README shows no ```graphql example"
+    names, problems = example_problems(text, served())
     assert not problems, "\n".join(problems)
     assert "Wallet" in names
 
 
 def test_an_anonymous_or_invalid_example_is_caught() -> None:
-    schema = graphql.build_schema((ROOT / "schema.graphql").read_text())
-    anonymous = graphql.parse('{ promotion(programId: "469", id: "57099") { name } }')
-    operation = anonymous.definitions[0]
-    assert isinstance(operation, graphql.OperationDefinitionNode)
-    assert operation.name is None
-    invalid = graphql.parse('query Bad { promotion(programId: "469", id: "57099") { nope } }')
-    assert graphql.validate(schema, invalid) != []
+    text = (
+        "```graphql\n"
+        'query Good { promotion(programId: "469", id: "57099") { name } }\n'
+        "```\n"
+        "```graphql\n"
+        '{ promotion(programId: "469", id: "57099") { name } }\n'
+        "```\n"
+        "```graphql\n"
+        'query Bad { promotion(programId: "469", id: "57099") { nope } }\n'
+        "```\n"
+    )
+    names, problems = example_problems(text, served())
+    assert names == ["Good", "Bad"]
+    assert len(problems) == 2
+    assert problems[0].startswith("an anonymous operation: ")
+    assert "nope" in problems[1]
