@@ -157,15 +157,17 @@ def _estimate(
     return worst, estimator.read
 
 
-# An object type's fields, each with the rule it declares and the type below it.
-_Fields = dict[str, tuple[FieldCost, GraphQLNamedType]]
+# An object type's fields, each with the rule it declares and the name of the type
+# below it: names, not types, since a type holds on to its schema, and a value
+# holding its key would keep it in _DECLARED (and the schema alive) for good.
+_Fields = dict[str, tuple[FieldCost, str]]
 # Per schema, by type name: read once, not at every field of every estimate.
 _DECLARED: WeakKeyDictionary[GraphQLSchema, dict[str, _Fields]] = WeakKeyDictionary()
 
 
 def _rules_of(fields: dict[str, GraphQLField]) -> _Fields:
     return {
-        name: (declared_cost(field) or FREE, get_named_type(field.type))
+        name: (declared_cost(field) or FREE, get_named_type(field.type).name)
         for name, field in fields.items()
     }
 
@@ -179,6 +181,7 @@ class _Estimator:
         page_size: int,
     ) -> None:
         self._schema = schema
+        self._types = schema.type_map
         self._declared = _DECLARED.setdefault(schema, {})
         self._fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -235,7 +238,8 @@ class _Estimator:
         found = fields.get(node.name.value)
         if found is None:
             return Cost()
-        rule, child = found
+        rule, child_name = found
+        child = self._types[child_name]
         if rule is FREE:  # most fields: as if the selection were the parent's own
             return self.selection_set(child, node.selection_set, context)
         first = self._first(node) if rule.selection is Selection.WINDOW else 1

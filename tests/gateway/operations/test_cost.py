@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -138,3 +140,23 @@ def test_costs_are_read_from_the_fields_declarations_not_their_names() -> None:
     assert toy("{ one { name } promotion { name } }") == 1
     assert toy("{ many(first: 30) { nodes { detail { detail { name } } } } }") == 3 + 30 * 2
     assert toy('{ many(after: "x") { nodes { name } } }') == 3
+
+
+def test_a_schema_estimated_on_is_not_kept_alive_by_its_declarations() -> None:
+    """The declarations are read once per schema, and forgotten with it."""
+    schema = build_schema()._schema
+    assert (
+        estimate_upstream_calls(
+            schema,
+            parse("{ promotions { nodes { rulesets { name } } } }"),
+            None,
+            {},
+            list_page_size=100,
+        )
+        == 1 + 20
+    )
+    assert schema in cost._DECLARED
+    gone = weakref.ref(schema)
+    del schema
+    gc.collect()
+    assert gone() is None
