@@ -108,9 +108,9 @@ strawberry:
   engine's class; strawberry executes every operation with an instance of it.
 - `GraphQLCoreConverter.DEFINITION_BACKREF` (`strawberry.schema.schema_converter`):
   a GraphQLField's extensions hold its StrawberryField under this key
-  (at_hand.py `strawberry_field`, which at_hand.py `declared` and, outside the
-  engine, schema/cost.py `declared_cost` read through, and compiler.py `_read`;
-  cost's test fails if a field's cost is lost).
+  (read only by at_hand.py `strawberry_field`, through which at_hand.py
+  `declared`, compiler.py `_read` and, outside the engine, schema/cost.py
+  `declared_cost` read it; cost's test fails if a field's cost is lost).
 - `GraphQLCoreConverter.from_resolver` (field) ._is_default: the resolver it makes
   for a field without one of its own is marked _is_default, returns
   `field.default_resolver(source, field.python_name)`, and may be called with

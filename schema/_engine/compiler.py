@@ -56,10 +56,9 @@ from graphql import (
     is_object_type,
 )
 from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT
-from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
-from strawberry.types.field import StrawberryField
+from strawberry.schema.schema_converter import CustomGraphQLEnumType
 
-from schema._engine.at_hand import declared
+from schema._engine.at_hand import declared, strawberry_field
 
 # (source object, request context) -> the response value.
 Complete = Callable[[Any, Any], Any]
@@ -231,10 +230,10 @@ class _Code:
 
     def _read(self, field: GraphQLField, source: str) -> str | None:
         """How strawberry reads a field with no resolver; None for any other field."""
-        definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        definition = strawberry_field(field)
         resolve = field.resolve
         if (
-            not isinstance(definition, StrawberryField)
+            definition is None
             or not definition.is_basic_field
             or resolve is None
             or not getattr(resolve, "_is_default", False)
