@@ -7,6 +7,7 @@ from graphql import parse
 from gateway.operations._guard import AcceptedDocuments
 from gateway.operations._served_schema import served_schema
 from gateway.settings import Settings
+from tests.conftest import FAST_EXECUTION
 
 
 def test_accepted_documents_keep_the_most_recently_used() -> None:
@@ -44,7 +45,7 @@ def test_a_repeated_document_skips_parse_and_validation(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(strawberry_schema, "validate_document", counting)
     monkeypatch.setattr(strawberry_schema, "parse", counting_parse)
-    schema = served_schema(Settings())
+    schema = served_schema(Settings(fast_execution=FAST_EXECUTION))
     valid, invalid = "{ __typename }", "{ nope }"
     for _ in range(3):
         assert schema.execute_sync(valid).errors is None
