@@ -2,7 +2,9 @@
 
 Outside in: request log (X-Request-ID, one line per request) -> CORS -> request
 limits (body size, requests in progress) -> front door (client rate limit,
-CSRF, persisted and trusted documents) -> strawberry.
+CSRF, persisted and trusted documents) -> the GraphQL view (strawberry's, made
+to speak GraphQL over HTTP). Also /healthz, /readyz (this process's readiness),
+/metrics, and `/` (GraphiQL's address in development, a pointer in production).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from contextlib import asynccontextmanager
 import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -25,10 +26,12 @@ from gateway.http import (
     Credentials,
     FrontDoor,
     GatewayGraphQL,
+    Load,
+    Readiness,
     RequestLimits,
     RequestLog,
+    cors,
     healthz,
-    readiness,
 )
 from gateway.observability import Metrics, Tracing
 from gateway.operations import (
@@ -92,27 +95,40 @@ def create_app(
     metrics = Metrics()
     tracing = tracing or Tracing.from_env()
     upstream = Upstream(settings, metrics, tracing)
+    load = Load(settings.max_concurrent_requests)
+    readiness = Readiness(load)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         try:
             async with upstream.open(transport):
-                yield
+                readiness.client = upstream.client
+                try:
+                    yield
+                finally:
+                    readiness.drain()
+                    readiness.client = None
         finally:
             metrics.process_exited()
             tracing.shutdown()
 
     async def readyz(_request: Request) -> Response:
-        reasons = readiness(upstream.opened)
-        if reasons:
-            return JSONResponse({"status": "unavailable", "reasons": reasons}, 503)
-        return JSONResponse({"status": "ready"})
+        status, body = readiness.report()
+        return JSONResponse(body, status, headers={"cache-control": "no-store"})
 
     async def metrics_endpoint(_request: Request) -> Response:
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
     async def home(_request: Request) -> Response:
+        if settings.is_production:
+            # No GraphiQL to redirect to: say where GraphQL is.
+            return JSONResponse(
+                {
+                    "graphql": "/graphql",
+                    "message": "GraphQL is served at /graphql (POST application/json).",
+                }
+            )
         return RedirectResponse("/graphql")
 
     prepared = PreparedDocuments()
@@ -130,11 +146,7 @@ def create_app(
     graphql = GatewayGraphQL(schema, upstream, credentials)
     middleware = [
         Middleware(RequestLog, metrics=metrics),
-        Middleware(
-            RequestLimits,
-            max_body_bytes=settings.max_request_bytes,
-            max_in_progress=settings.max_concurrent_requests,
-        ),
+        Middleware(RequestLimits, max_body_bytes=settings.max_request_bytes, load=load),
         Middleware(
             FrontDoor,
             persisted=PersistedQueries(0 if trusted else settings.apq_max_entries),
@@ -148,13 +160,16 @@ def create_app(
                 else None
             ),
             credentials=credentials,
+            csrf_prevention=settings.requires_preflight_for_get,
         ),
     ]
-    if settings.cors_origins:
-        middleware.insert(1, _cors(settings))
+    cors_middleware = cors(settings)
+    if cors_middleware is not None:
+        middleware.insert(1, cors_middleware)
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Every method reaches the view, which answers 405 in the one refusal shape.
+            Route("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
@@ -165,26 +180,8 @@ def create_app(
     )
     app.state.upstream = upstream
     app.state.metrics = metrics
+    app.state.readiness = readiness
     return app
-
-
-def _cors(settings: Settings) -> Middleware:
-    return Middleware(
-        CORSMiddleware,
-        allow_origins=list(settings.cors_origins),
-        allow_methods=["GET", "POST"],
-        allow_headers=[
-            "Authorization",
-            "Content-Type",
-            "Apollo-Require-Preflight",
-            "X-Apollo-Operation-Name",
-            "X-Request-ID",
-            "X-Gateway-Explain",
-            "traceparent",
-        ],
-        expose_headers=["X-Request-ID"],
-        max_age=600,
-    )
 
 
 def _trusted_documents(settings: Settings) -> TrustedDocuments | None:

@@ -13,6 +13,9 @@ class GatewayError(Exception):
     """Base of every error the gateway reports on purpose."""
 
     code: ClassVar[str] = "INTERNAL"
+    # The HTTP status when the error refuses a whole request (a field's error leaves
+    # the response's status alone).
+    status: ClassVar[int] = 400
 
     def __init__(
         self,
@@ -61,6 +64,7 @@ class Forbidden(GatewayError):
 
 class RateLimited(GatewayError):
     code = "RATE_LIMITED"
+    status = 429
 
 
 class UpstreamTimeout(GatewayError):
@@ -79,20 +83,60 @@ class Overloaded(GatewayError):
     """The gateway sheds work it cannot take on now; retry after `retryAfter` seconds."""
 
     code = "OVERLOADED"
+    status = 503
 
 
 class ShuttingDown(GatewayError):
     code = "SHUTTING_DOWN"
+    status = 503
 
 
 class PayloadTooLarge(GatewayError):
     code = "PAYLOAD_TOO_LARGE"
+    status = 413
 
 
 class BadRequest(GatewayError):
-    """The HTTP request itself is refused (CSRF, batching, a malformed body)."""
+    """The HTTP request itself is malformed (its body, a parameter, a batch)."""
 
     code = "BAD_REQUEST"
+
+
+class CsrfPreflightRequired(GatewayError):
+    """A GET query without a header that forces a CORS preflight, nor a persisted query id."""
+
+    code = "CSRF_PREFLIGHT_REQUIRED"
+
+
+class MethodNotAllowed(GatewayError):
+    code = "METHOD_NOT_ALLOWED"
+    status = 405
+
+
+class UnsupportedMediaType(GatewayError):
+    """A POST whose body is not `application/json`."""
+
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    status = 415
+
+
+class NotAcceptable(GatewayError):
+    """The client's Accept header takes neither JSON media type the gateway answers in."""
+
+    code = "NOT_ACCEPTABLE"
+    status = 406
+
+
+class CorsOriginNotAllowed(GatewayError):
+    """A CORS preflight from an origin, or asking for a method or header, not allowed."""
+
+    code = "CORS_NOT_ALLOWED"
+
+
+class PersistedQueryNotSupported(GatewayError):
+    """Automatic persisted queries are off (Apollo Client then stops sending hashes)."""
+
+    code = "PERSISTED_QUERY_NOT_SUPPORTED"
 
 
 class OperationTooLarge(GatewayError):
@@ -104,7 +148,10 @@ class CostLimitExceeded(GatewayError):
 
 
 class PersistedQueryNotFound(GatewayError):
+    """The protocol's first answer: the client then sends the query's text (so HTTP 200)."""
+
     code = "PERSISTED_QUERY_NOT_FOUND"
+    status = 200
 
 
 class PersistedQueryNotInList(GatewayError):

@@ -181,8 +181,9 @@ async def test_csrf_simple_posts_are_refused(
     response = await gateway.http.post(
         "/graphql", content=json.dumps({"query": PROMOTION}), headers=headers
     )
-    assert response.status_code == 400
-    assert codes(response.json()) == ["BAD_REQUEST"]
+    assert response.status_code == 415
+    assert codes(response.json()) == ["UNSUPPORTED_MEDIA_TYPE"]
+    assert "application/json" in response.json()["errors"][0]["message"]
     assert sandbox.calls("promotion") == 0
 
 
@@ -192,7 +193,10 @@ async def test_csrf_a_get_query_needs_a_preflight_header(
     auth = {"Authorization": DEMO_AUTHORIZATION}
     bare = await gateway.http.get("/graphql", params={"query": PROMOTION}, headers=auth)
     assert bare.status_code == 400
-    assert codes(bare.json()) == ["BAD_REQUEST"]
+    assert codes(bare.json()) == ["CSRF_PREFLIGHT_REQUIRED"]
+    message = bare.json()["errors"][0]["message"]
+    assert "Apollo-Require-Preflight" in message  # one way out
+    assert "persisted query" in message  # the other
     assert sandbox.calls("promotion") == 0
     for header in ({"Apollo-Require-Preflight": "true"}, {"X-Apollo-Operation-Name": "P"}):
         allowed = await gateway.http.get(

@@ -1,17 +1,21 @@
 """The ASGI edge: everything a GraphQL HTTP request meets before the schema.
 
-Outside in: `RequestLog` (X-Request-ID, one line per request) -> CORS ->
-`RequestLimits` (body size, requests in progress) -> `FrontDoor` (client rate
-limit, CSRF, persisted and trusted documents) -> `GatewayGraphQL` (strawberry's
-view, building each request's context). Also `/healthz` and `/readyz`
-(`healthz`, `readiness`), the GraphiQL page (served by the view), and the
-request's credential, read once (`Credentials`).
+Outside in: `RequestLog` (X-Request-ID, one line per request, refusals counted
+by code) -> CORS (`cors`) -> `RequestLimits` (body size, requests in progress:
+`Load`) -> `FrontDoor` (client rate limit, CSRF, the request's parameters,
+persisted and trusted documents) -> `GatewayGraphQL` (strawberry's view speaking
+GraphQL over HTTP: content negotiation and its status codes; building each
+request's context). Every refusal on the way has one JSON shape with a stable
+`extensions.code`. Also `/healthz` and `/readyz` (`healthz`, `Readiness`), the
+GraphiQL page (served by the view), and the request's credential, read once
+(`Credentials`).
 """
 
+from gateway.http._cors import cors
 from gateway.http._credential import Credentials
 from gateway.http._front_door import ClientRateLimit, FrontDoor
-from gateway.http._health import healthz, readiness
-from gateway.http._limits import RequestLimits
+from gateway.http._health import Readiness, healthz
+from gateway.http._limits import Load, RequestLimits
 from gateway.http._request_log import RequestLog
 from gateway.http._view import GatewayGraphQL
 
@@ -20,8 +24,10 @@ __all__ = [
     "Credentials",
     "FrontDoor",
     "GatewayGraphQL",
+    "Load",
+    "Readiness",
     "RequestLimits",
     "RequestLog",
+    "cors",
     "healthz",
-    "readiness",
 ]

@@ -1,21 +1,28 @@
 """What a GraphQL HTTP request must be before the schema sees it.
 
 In order: the client's rate limit (per credential fingerprint, else per client
-address: 429 with Retry-After); CSRF protection (a POST must be JSON; a GET
-carrying a query needs a header that forces a CORS preflight, or a persisted
-query id); no batches; persisted queries resolved to their text, or refused
-before parsing when the gateway runs on trusted documents only. Every response
-is marked `Cache-Control: private, no-store` and `Vary: Authorization`.
+address: 429 with Retry-After); a POST must be `application/json` (415
+otherwise, which also keeps out the bodies a browser may send cross-site without
+a preflight); with CSRF prevention on (CSRF_PREVENTION, by default in
+production), a GET carrying a query needs a header that forces a CORS preflight,
+or a persisted query id; the parameters' shapes (GraphQL over HTTP: `query` and
+`operationName` strings, `variables` and `extensions` objects, each may be
+null); no batches; persisted queries resolved to their text, or refused before
+parsing when the gateway runs on trusted documents only. Every refusal is the
+one JSON shape of `gateway.http._asgi.refusal`, and every response is marked
+`Cache-Control: private, no-store` and `Vary: Authorization`.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from cachetools import LRUCache
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,14 +37,16 @@ SIMPLE_CONTENT_TYPES = frozenset(
     {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}
 )
 PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name")
-
-_STATUS = {
-    errors.BadRequest: 400,
-    errors.RateLimited: 429,
-    errors.PersistedQueryNotFound: 200,  # the protocol: the client then sends the text
-    errors.PersistedQueryNotInList: 400,
-    errors.QueryNotInSafelist: 400,
-}
+MISSING_QUERY = (
+    "The request has no `query`: send the operation's text as `query` (or a persisted "
+    "query id in `extensions.persistedQuery`)."
+)
+CSRF_MESSAGE = (
+    "GET queries need a header that forces a CORS preflight (e.g. "
+    "`Apollo-Require-Preflight: true`, or `X-Apollo-Operation-Name`), or a persisted "
+    "query id (`extensions.persistedQuery.sha256Hash`); or send the query as a POST with "
+    "`Content-Type: application/json`."
+)
 
 
 class ClientRateLimit:
@@ -49,21 +58,41 @@ class ClientRateLimit:
         *,
         max_clients: int = 100_000,
         on_refusal: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._per_min = per_min
+        self._burst = max(1, per_min // 10)
         self._buckets = TokenBuckets(
             rate_per_s=per_min / 60,
             capacity=max(1.0, per_min / 10),
             max_keys=max_clients,
             on_refusal=on_refusal,
         )
+        # Each client's requests in its current minute, for the refusal's `actual`.
+        self._minutes: LRUCache[str, tuple[float, int]] = LRUCache(max_clients)
+        self._clock = clock
 
     def admit(self, client: str) -> None:
+        now = self._clock()
+        started, count = self._minutes.get(client, (now, 0))
+        if now - started >= 60:
+            started, count = now, 0
+        self._minutes[client] = (started, count + 1)
         try:
             self._buckets.reserve(client, 0)
         except Exhausted as exhausted:
+            retry_after = max(1, math.ceil(exhausted.wait_s))
             raise errors.RateLimited(
-                "Too many requests from this client; retry later.",
-                details={"retryAfter": max(1, math.ceil(exhausted.wait_s))},
+                f"Too many requests from this client ({count + 1} in the last "
+                f"{max(1, round(now - started))} s; at most {self._per_min} a minute, in bursts "
+                f"of {self._burst}): retry after {retry_after} s.",
+                details={
+                    "limit": "clientRequestsPerMinute",
+                    "max": self._per_min,
+                    "actual": count + 1,
+                    "burst": self._burst,
+                    "retryAfter": retry_after,
+                },
             ) from None
 
 
@@ -76,9 +105,11 @@ class FrontDoor:
         trusted: TrustedDocuments | None,
         client_limit: ClientRateLimit | None,
         credentials: Credentials,
+        csrf_prevention: bool,
         path: str = "/graphql",
     ) -> None:
         self._app = app
+        self._csrf_prevention = csrf_prevention
         self._persisted = persisted
         self._trusted = trusted
         self._client_limit = client_limit
@@ -98,7 +129,7 @@ class FrontDoor:
             elif scope["method"] == "GET":
                 scope = self._get(scope, headers)
         except errors.GatewayError as error:
-            await refuse(send, _STATUS.get(type(error), 400), error)
+            await refuse(scope, send, error)
             return
         await self._app(scope, receive, _private(send))
 
@@ -111,20 +142,25 @@ class FrontDoor:
         return f"address:{client[0] if client else 'unknown'}"
 
     async def _post(self, headers: Headers, receive: Receive) -> Receive:
-        media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type != "application/json":
+        media_type, utf8 = _media_type(headers.get("content-type", ""))
+        if media_type != "application/json" or not utf8:
+            given = headers.get("content-type") or "none"
             reason = (
-                "a cross-site request forgery risk"
+                " (and a body a browser may send cross-site without a preflight)"
                 if media_type in SIMPLE_CONTENT_TYPES or not media_type
-                else "not supported"
+                else ""
             )
-            raise errors.BadRequest(
-                f"POST requests must be `Content-Type: application/json` ({media_type or 'none'}"
-                f" is {reason})."
+            raise errors.UnsupportedMediaType(
+                f"POST requests must be `Content-Type: application/json` (UTF-8); "
+                f"{given} is not supported{reason}."
             )
         body = await read_body(receive)
         if body is None:
             raise errors.BadRequest("The client went away.")
+        if not body.strip():
+            raise errors.BadRequest(
+                'The request body is empty: send a JSON object such as {"query": "{ __typename }"}.'
+            )
         try:
             payload = jsonio.loads(body)
         except ValueError:
@@ -133,6 +169,7 @@ class FrontDoor:
             raise errors.BadRequest("Batched operations are not supported: send one at a time.")
         if not isinstance(payload, dict):
             raise errors.BadRequest("The request body must be a JSON object.")
+        _check_parameters(payload)
         resolved = self._resolve(payload)
         return replay(json.dumps(resolved).encode() if resolved is not payload else body, receive)
 
@@ -141,16 +178,17 @@ class FrontDoor:
         if "query" not in params and "extensions" not in params:
             return scope  # no operation: the IDE page, if there is one
         payload: dict[str, Any] = dict(params)
-        if "extensions" in params:
-            try:
-                payload["extensions"] = json.loads(params["extensions"])
-            except ValueError:
-                raise errors.BadRequest("`extensions` is not valid JSON.") from None
-        if _persisted_hash(payload) is None and not _preflighted(headers):
-            raise errors.BadRequest(
-                "GET queries need a header that forces a CORS preflight "
-                "(`Apollo-Require-Preflight: true`), or a persisted query id."
-            )
+        for name in ("variables", "extensions"):
+            if params.get(name):
+                try:
+                    payload[name] = jsonio.loads(params[name])
+                except ValueError:
+                    raise errors.BadRequest(f"`{name}` is not valid JSON.") from None
+            else:
+                payload.pop(name, None)
+        _check_parameters(payload)
+        if self._csrf_prevention and _persisted_hash(payload) is None and not _preflighted(headers):
+            raise errors.CsrfPreflightRequired(CSRF_MESSAGE)
         resolved = self._resolve(payload)
         if resolved is payload:
             return scope
@@ -160,8 +198,6 @@ class FrontDoor:
     def _resolve(self, payload: dict[str, Any]) -> dict[str, Any]:
         """The payload with the text of its persisted query; refused if not allowed."""
         query = payload.get("query")
-        if query is not None and not isinstance(query, str):
-            raise errors.BadRequest("`query` must be a string.")
         sha256 = _persisted_hash(payload)
         if self._trusted is not None:
             if query is None and sha256 is not None:
@@ -179,7 +215,10 @@ class FrontDoor:
         if sha256 is None:
             return payload
         if not self._persisted.enabled:
-            raise errors.BadRequest("Persisted queries are not supported here.")
+            raise errors.PersistedQueryNotSupported(
+                "Automatic persisted queries are off here (APQ_MAX_ENTRIES=0): send the query's "
+                "text."
+            )
         if query is None:
             found = self._persisted.get(sha256)
             if found is None:
@@ -188,6 +227,47 @@ class FrontDoor:
         if not self._persisted.register(sha256, query):
             raise errors.BadRequest("The persisted query's sha256Hash is not the query's hash.")
         return payload
+
+
+_SHAPES: tuple[tuple[str, type, str], ...] = (
+    ("query", str, "a string"),
+    ("operationName", str, "a string"),
+    ("variables", dict, "an object"),
+    ("extensions", dict, "an object"),
+)
+
+
+def _check_parameters(payload: dict[str, Any]) -> None:
+    """GraphQL over HTTP's request parameters: each of its type, or null."""
+    for name, kind, spelled in _SHAPES:
+        value = payload.get(name)
+        if value is not None and not isinstance(value, kind):
+            raise errors.BadRequest(f"`{name}` must be {spelled} or null, not {_json_type(value)}.")
+    if payload.get("query") is None and _persisted_hash(payload) is None:
+        raise errors.BadRequest(MISSING_QUERY)
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _media_type(header: str) -> tuple[str, bool]:
+    """A Content-Type's media type, and whether its charset (if any) is UTF-8."""
+    media_type, *params = (piece.strip() for piece in header.split(";"))
+    utf8 = True
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            utf8 = value.strip().strip('"').lower() in ("utf-8", "utf8")
+    return media_type.lower(), utf8
 
 
 def _persisted_hash(payload: dict[str, Any]) -> str | None:

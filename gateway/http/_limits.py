@@ -2,9 +2,10 @@
 
 The body is read up to MAX_REQUEST_BYTES (whether the client declared a
 Content-Length or sent it chunked) and refused with 413 beyond it. At most
-MAX_CONCURRENT_REQUESTS are in progress per worker; beyond that the gateway
-sheds with 503 and Retry-After, while health checks keep being answered. A
-request still running when the shutdown grace period ends gets a 503 too.
+MAX_CONCURRENT_REQUESTS are in progress per worker (`Load`, which readiness
+reads too); beyond that the gateway sheds with 503 and Retry-After, while health
+checks keep being answered. A request still running when the shutdown grace
+period ends gets a 503 too. Each refusal carries `limit`, `max` and `actual`.
 """
 
 from __future__ import annotations
@@ -17,34 +18,54 @@ from gateway import errors
 from gateway.http._asgi import BodyTooLarge, read_body, refuse, replay
 
 
+class Load:
+    """The GraphQL requests in progress in this worker, and how many it takes on."""
+
+    def __init__(self, max_in_progress: int) -> None:
+        self.max_in_progress = max_in_progress
+        self.in_progress = 0
+
+    @property
+    def full(self) -> bool:
+        return self.in_progress >= self.max_in_progress
+
+
 class RequestLimits:
     def __init__(
         self,
         app: ASGIApp,
         *,
         max_body_bytes: int,
-        max_in_progress: int,
+        load: Load,
         paths: tuple[str, ...] = ("/graphql",),
     ) -> None:
         self._app = app
         self._max_body_bytes = max_body_bytes
-        self._max_in_progress = max_in_progress
+        self._load = load
         self._paths = paths
-        self.in_progress = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] not in self._paths:
             await self._app(scope, receive, send)
             return
-        if self.in_progress >= self._max_in_progress:
+        load = self._load
+        if load.full:
             await refuse(
+                scope,
                 send,
-                503,
-                errors.Overloaded("The gateway is busy; retry shortly.", details={"retryAfter": 1}),
-                [(b"retry-after", b"1")],
+                errors.Overloaded(
+                    f"The gateway is busy ({load.in_progress} requests in progress, at most "
+                    f"{load.max_in_progress}); retry in a second.",
+                    details={
+                        "limit": "concurrentRequests",
+                        "max": load.max_in_progress,
+                        "actual": load.in_progress + 1,
+                        "retryAfter": 1,
+                    },
+                ),
             )
             return
-        self.in_progress += 1
+        load.in_progress += 1
         started = False
 
         async def tracked(message: Message) -> None:
@@ -62,33 +83,47 @@ class RequestLimits:
             # period ends: tell the client to retry (elsewhere), not a bare 500.
             if not started:
                 await refuse(
+                    scope,
                     send,
-                    503,
                     errors.ShuttingDown(
                         "The gateway is shutting down; retry.", details={"retryAfter": 1}
                     ),
-                    [(b"retry-after", b"1"), (b"connection", b"close")],
+                    [(b"connection", b"close")],
                 )
                 return
             raise
         finally:
-            self.in_progress -= 1
+            load.in_progress -= 1
 
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         """The whole body, or None once a 413 went out (or the client left)."""
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self._max_body_bytes:
-                await self._too_large(send)
+                await self._too_large(scope, send, int(value))
                 return None
         try:
             return await read_body(receive, self._max_body_bytes)
-        except BodyTooLarge:
-            await self._too_large(send)
+        except BodyTooLarge as too_large:
+            await self._too_large(scope, send, too_large.received)
             return None
 
-    async def _too_large(self, send: Send) -> None:
+    async def _too_large(self, scope: Scope, send: Send, actual: int) -> None:
+        """413; `actual` is the declared length, or what came of a chunked body before
+        the gateway stopped reading."""
+        allowed = self._max_body_bytes
         error = errors.PayloadTooLarge(
-            f"The request body is larger than {self._max_body_bytes} bytes.",
-            details={"maxBytes": self._max_body_bytes},
+            f"The request body is larger than {allowed} bytes ({actual}"
+            f"{'' if scope_declares_length(scope) else ' read so far'}); send a smaller "
+            "operation, or a persisted query id instead of its text.",
+            details={
+                "limit": "requestBytes",
+                "max": allowed,
+                "actual": actual,
+                "maxBytes": allowed,
+            },
         )
-        await refuse(send, 413, error, [(b"connection", b"close")])
+        await refuse(scope, send, error, [(b"connection", b"close")])
+
+
+def scope_declares_length(scope: Scope) -> bool:
+    return any(name == b"content-length" for name, _ in scope["headers"])

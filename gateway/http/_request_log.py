@@ -1,5 +1,8 @@
 """One log line per request, and its X-Request-ID.
 
+A request refused outside the schema (`note_refusal`) is logged with its code
+and counted in `graphql_errors_total` like the schema's own errors.
+
 An incoming X-Request-ID (letters, digits, `-`, `_`, `.`; at most 128) is kept,
 anything else replaced by a fresh one; it is echoed in the response and sent
 upstream. The request's RequestRecord lives in the ASGI scope's state for the
@@ -22,6 +25,7 @@ logger = logging.getLogger(ACCESS)
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+_REFUSED = "refused"
 
 
 def request_id(given: str | None) -> str:
@@ -33,6 +37,15 @@ def request_id(given: str | None) -> str:
 def record_of(scope: Scope) -> RequestRecord | None:
     found = scope.get("state", {}).get("record")
     return found if isinstance(found, RequestRecord) else None
+
+
+def note_refusal(scope: Scope, code: str) -> None:
+    """The request was refused with `code` before or outside the schema: its log line
+    and `graphql_errors_total` say so (the schema's own errors are counted by it)."""
+    scope.setdefault("state", {})[_REFUSED] = code
+    record = record_of(scope)
+    if record is not None:
+        record.error_codes = [code]
 
 
 class RequestLog:
@@ -62,6 +75,9 @@ class RequestLog:
             path = scope["path"]
             if path == "/graphql":
                 self._metrics.responses.labels(str(status)).inc()
+            refused = scope.get("state", {}).get(_REFUSED)
+            if refused is not None:
+                self._metrics.errors.labels(refused).inc()
             if path not in QUIET_PATHS:
                 logger.info(
                     "request",

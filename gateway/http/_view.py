@@ -1,20 +1,40 @@
-"""Strawberry's ASGI view, with the gateway's per-request context."""
+"""Strawberry's ASGI view, speaking GraphQL over HTTP, with the gateway's per-request context.
+
+strawberry answers every operation `application/json` with HTTP 200; this view
+adds the spec's content negotiation (`gateway.http._media`): the response goes
+out in the media type the client accepts, and in
+`application/graphql-response+json` a request that never reached execution (a
+parse or validation failure, a limit, variables that do not coerce) is HTTP 400
+with no `data` entry, while one that executed is 200. `application/json` keeps
+the legacy behaviour (200 with `"data": null`). Methods other than GET and POST
+are 405, an Accept taking neither JSON type is 406; every such refusal is the
+front door's one JSON shape (`gateway.http._asgi.refusal`).
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import strawberry
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.http.types import QueryParams
+from strawberry.types import ExecutionResult
 
-from gateway import jsonio
+from gateway import errors, jsonio
 from gateway.cache import PromotionCaches
 from gateway.deadline import Deadline
+from gateway.http._asgi import refusal_response
 from gateway.http._credential import Credentials
+from gateway.http._front_door import MISSING_QUERY
 from gateway.http._ide import graphiql_page
+from gateway.http._media import GRAPHQL_RESPONSE_JSON, JSON, content_type, negotiate
 from gateway.http._request_log import record_of, request_id
 from gateway.loaders import CallBudget, Loaders, RequestCalls, StaleLog
 from gateway.observability import RequestRecord
@@ -23,6 +43,9 @@ from gateway.upstream import Caller, UpstreamClient
 from resolvers.context import RequestContext
 
 EXPLAIN_HEADER = "x-gateway-explain"
+ALLOWED_METHODS = ("GET", "POST")
+_MEDIA_TYPE = "media_type"  # the request's negotiated media type, in the scope's state
+_NOT_EXECUTED = "not_executed"  # set when the operation never reached execution
 
 
 class UpstreamSource(Protocol):
@@ -51,6 +74,62 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         self._upstream = upstream
         self._credentials = credentials
         self._ide_page = graphiql_page(settings.upstream_authorization)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        state = scope.setdefault("state", {})
+        try:
+            response = await self._answer(request, state)
+        except errors.GatewayError as error:
+            response = refusal_response(scope, error, _allow(error))
+        except HTTPException as refused:
+            # What strawberry still refuses itself (e.g. an unknown operationName).
+            response = refusal_response(scope, errors.BadRequest(refused.reason))
+        await response(scope, receive, send)
+
+    async def _answer(self, request: Request, state: dict[str, Any]) -> Response:
+        method = request.method
+        if method not in ALLOWED_METHODS:
+            raise errors.MethodNotAllowed(
+                f"GraphQL is served over GET and POST here, not {method}."
+            )
+        if self.should_render_graphql_ide(self.request_adapter_class(request)):
+            return await self.render_graphql_ide(request)
+        if method == "GET" and "query" not in request.query_params:
+            raise errors.BadRequest(MISSING_QUERY)
+        media_type = negotiate(request.headers.get("accept"))
+        if media_type is None:
+            raise errors.NotAcceptable(
+                f"The response is JSON: accept `{GRAPHQL_RESPONSE_JSON}` or `{JSON}` "
+                f"(the Accept header was {request.headers.get('accept')!r})."
+            )
+        state[_MEDIA_TYPE] = media_type
+        response = await self.run(request)
+        response.headers["content-type"] = content_type(media_type)
+        if media_type == GRAPHQL_RESPONSE_JSON and state.get(_NOT_EXECUTED):
+            response.status_code = 400
+        return response
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        return self.graphql_ide is not None and super().should_render_graphql_ide(request)
+
+    def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
+        # An empty `variables=` or `extensions=` is no value (the front door checked the rest).
+        return super().parse_query_params({k: v for k, v in params.items() if v != ""})
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        if not _executed(result):
+            state = request.scope.setdefault("state", {})
+            state[_NOT_EXECUTED] = True
+            if state.get(_MEDIA_TYPE) == GRAPHQL_RESPONSE_JSON:
+                response.pop("data", None)
+        return response
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._ide_page)
@@ -93,3 +172,20 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             stale=calls.stale,
             record=record,
         )
+
+
+def _executed(result: ExecutionResult) -> bool:
+    """Whether execution started: a result with no data whose every error is a request
+    error (no `path`: parsing, validation, a limit, variable coercion) never did."""
+    if result.data is not None or not result.errors:
+        return True
+    return any(error.path is not None for error in result.errors)
+
+
+def _allow(error: errors.GatewayError) -> list[tuple[bytes, bytes]]:
+    if isinstance(error, errors.MethodNotAllowed):
+        return [(b"allow", ", ".join(ALLOWED_METHODS).encode())]
+    if isinstance(error, errors.NotAcceptable):
+        accepted = f"{content_type(GRAPHQL_RESPONSE_JSON)}, {content_type(JSON)}"
+        return [(b"accept", accepted.encode())]
+    return []

@@ -1,4 +1,7 @@
-"""`promotions-gateway`: serve the gateway, on the embedded sandbox when no upstream is set."""
+"""`promotions-gateway`: serve the gateway, on the embedded sandbox when no upstream is set.
+
+In production (GATEWAY_ENV=production) there is no sandbox: without UPSTREAM_URL the
+process refuses to start (exit 2), rather than serve the sandbox's fake promotions."""
 
 from __future__ import annotations
 
@@ -43,6 +46,13 @@ def main(argv: list[str] | None = None) -> None:
     except SettingsError as error:
         parser.exit(2, f"promotions-gateway: {error}\n")
     configure_logging(settings.log_level, json_lines=settings.is_production)
+    if settings.upstream_url is None and settings.is_production:
+        parser.exit(
+            2,
+            "promotions-gateway: UPSTREAM_URL is required in production (GATEWAY_ENV=production);"
+            " set it to the vendor API's base URL (the embedded sandbox, with its fake data and"
+            " demo credential, runs only in development).\n",
+        )
 
     if settings.upstream_url is None:
         from sandbox import DEMO_AUTHORIZATION

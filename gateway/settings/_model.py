@@ -342,8 +342,17 @@ class Settings:
         "CORS_ORIGINS",
         p.origins,
         (),
-        "The origins allowed to call the gateway from a browser on another site "
-        "(none: no CORS headers are sent).",
+        "The origins allowed to call the gateway from a browser on another site, exact or "
+        "wildcard subdomains (in development any `localhost` or `127.0.0.1` origin is allowed "
+        "too; otherwise none: no CORS headers are sent).",
+    )
+    csrf_prevention: bool | None = setting(
+        "CSRF_PREVENTION",
+        p.boolean,
+        None,
+        "Refuse GET queries without a header that forces a CORS preflight (e.g. "
+        "`Apollo-Require-Preflight: true`) or a persisted query id; unset: on in production, "
+        "off in development (the gateway runs no mutation and reads no cookie).",
     )
     allow_explain: bool = setting(
         "ALLOW_EXPLAIN",
@@ -363,6 +372,11 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def requires_preflight_for_get(self) -> bool:
+        """CSRF prevention for GET queries: CSRF_PREVENTION, else on in production."""
+        return self.is_production if self.csrf_prevention is None else self.csrf_prevention
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

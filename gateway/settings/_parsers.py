@@ -58,12 +58,22 @@ def boolean(raw: str) -> bool:
     raise ValueError("must be true or false")
 
 
-@parser("comma-separated origins (`https://host[:port]`) or `*`")
+@parser(
+    "comma-separated origins (`https://host[:port]`), wildcard subdomains "
+    "(`https://*.example.com`), or `*`"
+)
 def origins(raw: str) -> tuple[str, ...]:
     found = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
     for origin in found:
-        if origin != "*" and not origin.startswith(("http://", "https://")):
+        if origin == "*":
+            continue
+        scheme, separator, host = origin.partition("://")
+        if scheme not in ("http", "https") or not separator or not host:
             raise ValueError(f"{origin!r} is not an origin (https://host[:port])")
+        if "*" in host and (not host.startswith("*.") or "*" in host[2:] or "." not in host[2:]):
+            raise ValueError(
+                f"{origin!r}: a wildcard stands for subdomains only, as in https://*.example.com"
+            )
     return found
 
 

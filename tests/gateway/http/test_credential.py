@@ -47,6 +47,7 @@ async def test_the_front_door_and_the_view_share_the_request_s_one_credential() 
         trusted=None,
         client_limit=ClientRateLimit(600),
         credentials=CREDENTIALS,
+        csrf_prevention=True,
     )
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=door), base_url="http://gateway.test"
