@@ -20,6 +20,26 @@ from resolvers.promotions import numeric_id
 CONNECTION = "customer-promotions"
 
 
+class WalletPromotion(records.CustomerPromotion):
+    """A customer's promotion, knowing whose it is: what `CustomerPromotion.id` is
+    made of (the upstream record is the promotion alone)."""
+
+    customer_id: str
+
+    @classmethod
+    def of(cls, customer_id: str, promotion: records.CustomerPromotion) -> WalletPromotion:
+        owned = cls._make(promotion)
+        owned.customer_id = customer_id
+        return owned
+
+
+def customer_promotion_id(promotion: records.CustomerPromotion) -> str:
+    """Stable and unique across customers: the customer's id, the program's and the
+    promotion's, so a normalized client cache keeps each customer's usage apart."""
+    customer_id = promotion.customer_id if isinstance(promotion, WalletPromotion) else ""
+    return f"{customer_id}:{promotion.program_id}:{promotion.promotion_id}"
+
+
 def identity(
     identifier_type: records.CustomerIdentifierType,
     identifier_value: str,
@@ -74,7 +94,7 @@ async def promotions(
     page = await context.loaders.customer_promotions.load(query)
     total = page.total_count
     return Window(
-        page.promotions,
+        tuple(WalletPromotion.of(page.customer_id, promotion) for promotion in page.promotions),
         query.start,
         total if total is not None else query.start + len(page.promotions),
     )

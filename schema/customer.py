@@ -106,11 +106,21 @@ async def _load_promotion_details(
     return as_view(found, Promotion)
 
 
+def customer_promotion_id(promotion: Parent[records.CustomerPromotion]) -> ID:
+    return ID(resolvers.customers.customer_promotion_id(promotion))
+
+
 @strawberry.type(description="A promotion as one customer sees it.")
 class CustomerPromotion:
     """Served as the record itself (`schema/views.py`): its fields are the record's
-    attributes, and its resolver takes the record as its parent."""
+    attributes, and its resolvers take the record as their parent."""
 
+    id: ID = field(
+        resolver=customer_promotion_id,
+        description="Stable and unique across customers (the customer's, the program's and "
+        "the promotion's ids): the key a normalized client cache keeps it under.",
+        metadata=costs(FREE),
+    )
     promotion_id: ID = field(description="The promotion's upstream id.")
     program_id: ID = field(description="The loyalty program the promotion belongs to.")
     name: str = field(description="upstream: promotionName")

@@ -1,4 +1,6 @@
-"""The contract's custom scalars: DateTime (RFC 3339, always UTC) and JSON."""
+"""The contract's custom scalars: DateTime (RFC 3339, always UTC) and JSON, each with
+its `@specifiedBy` URL, so that code generators map them (e.g. to `string` and
+`unknown`-free JSON types) without being told."""
 
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ DATETIME: ScalarDefinition = strawberry.scalar(
     ),
     serialize=serialize_datetime,
     parse_value=parse_datetime,
+    specified_by_url="https://scalars.graphql.org/andimarek/date-time",
 )
 
 JSON: ScalarDefinition = strawberry.scalar(
@@ -58,6 +61,7 @@ JSON: ScalarDefinition = strawberry.scalar(
     ),
     serialize=lambda value: value,
     parse_value=lambda value: value,
+    specified_by_url="https://www.ecma-international.org/publications-and-standards/standards/ecma-404/",
 )
 
 SCALARS: dict[object, ScalarDefinition] = {datetime: DATETIME, Json: JSON}

@@ -289,3 +289,32 @@ async def test_a_bad_datetime_variable_is_bad_user_input(gateway: GatewayClient)
 async def test_syntax_and_validation_errors_have_codes(gateway: GatewayClient) -> None:
     assert codes(await gateway.query("{ promotions(")) == ["GRAPHQL_PARSE_FAILED"]
     assert codes(await gateway.query("{ nope }")) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+WALLET_IDS = """
+query WalletIds($mobile: String!) {
+  customer(identifierType: MOBILE, identifierValue: $mobile) {
+    id
+    promotions(first: 20) { nodes { id promotionId programId } }
+  }
+}
+"""
+
+
+async def test_a_customer_promotion_s_id_is_stable_and_apart_from_other_customers(
+    gateway: GatewayClient,
+) -> None:
+    async def ids(mobile: str) -> dict[str, str]:
+        body = await gateway.query(WALLET_IDS, {"mobile": mobile})
+        assert "errors" not in body, body
+        nodes = body["data"]["customer"]["promotions"]["nodes"]
+        return {node["promotionId"]: node["id"] for node in nodes}
+
+    first, again = await ids("919000000019"), await ids("919000000019")
+    other = await ids("919000000098")
+    assert first == again  # stable: the same promotion of the same customer, the same id
+    assert len(set(first.values())) == len(first)
+    shared = set(first) & set(other)
+    assert shared == {"1119990"}
+    # Another customer's copy of the same promotion has usage of its own: another id.
+    assert first["1119990"] != other["1119990"]

@@ -25,7 +25,7 @@ INTERNAL_MESSAGE = "Internal error."
 # graphql-core appends " Did you mean 'x', 'y' or 'z'?" to field, argument, type and
 # enum value errors; in production they would map the schema for a prober.
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
-_TOO_MANY_TOKENS = re.compile(r"Document contains more than \d+ tokens")
+_TOO_MANY_TOKENS = re.compile(r"Document contains more than (\d+) tokens")
 
 
 class ErrorCodes(SchemaExtension):
@@ -59,8 +59,16 @@ def coded(error: GraphQLError, phase: str, *, hide_suggestions: bool = False) ->
         return _with_extensions(error, original.message, original.extensions)
     message = _SUGGESTION.sub("", error.message) if hide_suggestions else error.message
     if phase == "parse":
-        if _TOO_MANY_TOKENS.search(message):
-            extensions: dict[str, object] = {"code": "OPERATION_LIMIT_EXCEEDED", "limit": "tokens"}
+        too_many = _TOO_MANY_TOKENS.search(message)
+        if too_many:
+            # The parser stops at the limit: the document has at least one token more.
+            allowed = int(too_many.group(1))
+            extensions: dict[str, object] = {
+                "code": "OPERATION_LIMIT_EXCEEDED",
+                "limit": "tokens",
+                "max": allowed,
+                "actual": allowed + 1,
+            }
             return _with_extensions(error, message, extensions)
         return _with_extensions(error, message, {"code": "GRAPHQL_PARSE_FAILED"})
     if phase == "validate":

@@ -165,5 +165,11 @@ class OperationGuard(SchemaExtension):
             raise errors.CostLimitExceeded(
                 f"The operation could make {estimate} upstream calls; the limit is {allowed}. "
                 "Ask for fewer items (`first`) or fewer nested `promotion`/`rulesets`.",
-                details={"estimatedUpstreamCalls": estimate, "maxUpstreamCalls": allowed},
+                details={
+                    "limit": "upstreamCalls",
+                    "max": allowed,
+                    "actual": estimate,
+                    "estimatedUpstreamCalls": estimate,
+                    "maxUpstreamCalls": allowed,
+                },
             )

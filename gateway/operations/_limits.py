@@ -51,7 +51,7 @@ def check_operations(document: DocumentNode, limits: OperationLimits) -> None:
             try:
                 measure = measurer.selection_set(definition.selection_set, 0)
             except RecursionError:  # fragments chained past any sensible length
-                raise _too_large("depth", limits.depth, None) from None
+                raise _too_large("depth", limits.depth, limits.depth + 1) from None
             directives = measure.directives + len(definition.directives or ())
             for limit, actual, allowed in (
                 ("depth", measure.depth, limits.depth),
@@ -64,11 +64,13 @@ def check_operations(document: DocumentNode, limits: OperationLimits) -> None:
                     raise _too_large(limit, allowed, actual)
 
 
-def _too_large(limit: str, allowed: int, actual: int | None) -> OperationTooLarge:
-    shown = f" ({actual})" if actual is not None else ""
+def _too_large(limit: str, allowed: int, actual: int) -> OperationTooLarge:
+    """The refusal; for depth, `actual` is as deep as the measure went before it stopped
+    (at least that deep)."""
     return OperationTooLarge(
-        f"The operation exceeds the gateway's {limit} limit of {allowed}{shown}.",
-        details={"limit": limit, "max": allowed, **({"actual": actual} if actual else {})},
+        f"The operation exceeds the gateway's {limit} limit of {allowed} ({actual}); "
+        "ask for less in one operation.",
+        details={"limit": limit, "max": allowed, "actual": actual},
     )
 
 
@@ -85,7 +87,7 @@ class _Measurer:
         if node is None:
             return Measure()
         if level >= self._max_depth and any(isinstance(s, FieldNode) for s in node.selections):
-            raise _too_large("depth", self._max_depth, None)
+            raise _too_large("depth", self._max_depth, level + 1)
         depth = width = fields = aliases = directives = 0
         for selection in node.selections:
             directives += len(selection.directives or ())
