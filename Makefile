@@ -51,6 +51,18 @@ test: check
 	FAST_EXECUTION=true $(BIN)/pytest
 	FAST_EXECUTION=false $(BIN)/pytest
 
+# Real clients (Apollo Client, urql, graphql-request, GraphQL Code Generator + tsc) against a
+# gateway on the sandbox: tests/clients, a Node project installed from its package-lock.json.
+CLIENTS := tests/clients
+.PHONY: test-clients
+$(CLIENTS)/node_modules/.installed: $(CLIENTS)/package.json $(CLIENTS)/package-lock.json
+	@command -v npm >/dev/null || { echo "make test-clients needs Node 20+ and npm on PATH" >&2; exit 1; }
+	cd $(CLIENTS) && npm ci --no-audit --no-fund
+	touch $@
+
+test-clients: $(STAMP) $(CLIENTS)/node_modules/.installed
+	PYTHON=$(CURDIR)/$(BIN)/python GATEWAY=$(CURDIR)/$(BIN)/promotions-gateway node $(CLIENTS)/run.mjs
+
 # Ten minutes of mixed load with upstream faults switching on and off (not part of `make test`).
 SOAK_SECONDS ?= 600
 soak: $(STAMP)
