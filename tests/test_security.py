@@ -164,7 +164,7 @@ async def test_development_keeps_suggestions(sandbox: SandboxAdmin) -> None:
 
 async def test_no_graphiql_in_production(gateway: GatewayClient) -> None:
     page = await gateway.http.get("/graphql", headers={"Accept": "text/html"})
-    assert page.status_code in (400, 404)
+    assert page.status_code == 406  # no page to offer: JSON only
     assert "graphiql" not in page.text.lower()
 
 

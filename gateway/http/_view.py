@@ -98,8 +98,6 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             )
         if self.should_render_graphql_ide(self.request_adapter_class(request)):
             return await self.render_graphql_ide(request)
-        if method == "GET" and "query" not in request.query_params:
-            raise errors.BadRequest(MISSING_QUERY)
         media_type = negotiate(request.headers.get("accept"))
         if media_type is None:
             raise errors.NotAcceptable(
@@ -107,6 +105,8 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 f"(the Accept header was {request.headers.get('accept')!r})."
             )
         state[_MEDIA_TYPE] = media_type
+        if method == "GET" and "query" not in request.query_params:
+            raise errors.BadRequest(MISSING_QUERY)
         response = await self.run(request)
         response.headers["content-type"] = content_type(media_type)
         if media_type == GRAPHQL_RESPONSE_JSON and state.get(_NOT_EXECUTED):

@@ -53,12 +53,19 @@ _MESSAGES: dict[type[errors.GatewayError], str] = {
     errors.ProgramNotFound: "Program not found.",
     errors.CustomerNotFound: "Customer not found for the given identifier.",
     errors.BadUserInput: "The upstream rejected the request's arguments.",
-    errors.Unauthenticated: "The upstream rejected the credentials (send an Authorization header).",
+    errors.Unauthenticated: "The upstream rejected the credential in the `Authorization` header "
+    "(check its value, or whether it has expired).",
     errors.Forbidden: "The credentials may not read this resource.",
     errors.RateLimited: "The upstream's rate limit was reached; retry later.",
     errors.UpstreamUnavailable: "The upstream is unavailable.",
     errors.UpstreamBadResponse: "The upstream sent a response the gateway cannot read.",
 }
+
+# When no credential was sent at all: the client sent none and no default is configured.
+_NO_CREDENTIAL = (
+    "No credential: send an `Authorization` header (the gateway has no default credential, "
+    "UPSTREAM_AUTHORIZATION)."
+)
 
 # Sent with every call (httpx.AsyncClient's defaults, under the gateway's name).
 _HEADERS = {
@@ -302,6 +309,8 @@ class UpstreamClient:
                 response = await self._exchange(outgoing)
             body = _checked_body(endpoint, response)
         except _Failure as failure:
+            if credential.authorization is None and failure.error.code == "UNAUTHENTICATED":
+                failure.error = errors.Unauthenticated(_NO_CREDENTIAL)
             breaker.record(failed=failure.breaker_failure)
             if not failure.breaker_failure:
                 self._last_answer = time.monotonic()

@@ -62,3 +62,16 @@ async def test_the_grace_period_bounds_the_shutdown(sandbox: SandboxAdmin) -> No
     assert cut_short.status_code == 503
     assert cut_short.headers["Retry-After"] == "1"
     assert cut_short.json()["errors"][0]["extensions"]["code"] == "SHUTTING_DOWN"
+
+
+def test_sigterm_marks_the_app_draining_before_the_server_stops() -> None:
+    import uvicorn
+
+    from gateway.runtime._server import GracefulServer
+
+    drained: list[bool] = []
+    server = GracefulServer(uvicorn.Config(app=lambda: None))
+    server.on_exit.append(lambda: drained.append(server.should_exit))
+    server.handle_exit(signal.SIGTERM, None)
+    assert drained == [False]  # told before uvicorn starts stopping
+    assert server.should_exit
