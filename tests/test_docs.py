@@ -8,11 +8,15 @@ Examples: every ```graphql block of the README parses, names each operation, and
 validates against the committed schema.graphql.
 """
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
 
 import graphql
+import pytest
+
+from tests.conftest import SandboxAdmin, gateway_for, settings_for
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -252,3 +256,57 @@ def test_an_anonymous_or_invalid_example_is_caught() -> None:
     assert len(problems) == 2
     assert problems[0].startswith("an anonymous operation: ")
     assert "nope" in problems[1]
+
+
+def missing_ids(document: graphql.DocumentNode, schema: graphql.GraphQLSchema) -> list[str]:
+    """Selections of an object type with an `id` that leave the `id` out: what a
+    normalized client cache (Apollo Client, urql's graphcache) could not key."""
+    missing: list[str] = []
+    type_info = graphql.TypeInfo(schema)
+
+    class Visitor(graphql.Visitor):
+        def enter_field(self, node: graphql.FieldNode, *_: object) -> None:
+            named = graphql.get_named_type(type_info.get_type())
+            if (
+                node.selection_set is not None
+                and isinstance(named, graphql.GraphQLObjectType)
+                and "id" in named.fields
+                and not any(
+                    isinstance(s, graphql.FieldNode) and s.name.value == "id" and s.alias is None
+                    for s in node.selection_set.selections
+                )
+            ):
+                missing.append(f"{named.name} under {node.name.value}")
+
+    graphql.visit(document, graphql.TypeInfoVisitor(type_info, Visitor()))
+    return missing
+
+
+def test_readme_examples_select_the_ids_a_normalized_cache_needs() -> None:
+    schema = served()
+    for block in fenced_blocks(README.read_text(), "graphql"):
+        assert missing_ids(graphql.parse(block), schema) == [], block
+
+
+def test_a_selection_without_its_id_is_caught() -> None:
+    document = graphql.parse(
+        'query P { promotion(programId: "1", id: "2") { name rulesets { id } } }'
+    )
+    assert missing_ids(document, served()) == ["Promotion under promotion"]
+
+
+@pytest.mark.integration
+async def test_each_readme_example_runs_as_pasted(sandbox: SandboxAdmin) -> None:
+    """Each block is one named operation, sent as it stands (no operationName), with the
+    README's variables when it declares some; the sandbox answers it without an error."""
+    text = README.read_text()
+    variables = json.loads(re.search(r"Variables: `(\{.*?\})`", text).group(1))  # type: ignore[union-attr]
+    async with gateway_for(settings_for(sandbox.url)) as gateway:
+        for block in fenced_blocks(text, "graphql"):
+            [operation] = graphql.parse(block).definitions
+            assert isinstance(operation, graphql.OperationDefinitionNode)
+            given = variables if operation.variable_definitions else {}
+            body = await gateway.query(block, given)
+            assert "errors" not in body, (block, body)
+            assert body["data"]
+            assert all(value is not None for value in body["data"].values())

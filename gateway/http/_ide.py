@@ -15,10 +15,13 @@ EXAMPLE_QUERY = """query Wallet($mobile: String!) {
       totalCount
       pageInfo { hasNextPage endCursor }
       nodes {
-        name type usage { points times }
+        id name type usage { points times }
         restrictions { kind name limit used scope period { window unit } }
-        timelines { enrolledAt expiresAt issuals { issuedAt redeemedCount } }
-        promotion { status rulesets { name rules { name expression actions { name properties } } } }
+        timelines { enrolledAt expiresAt issuals { id issuedAt redeemedCount } }
+        promotion {
+          id status
+          rulesets { id name rules { id name expression actions { id name properties } } }
+        }
       }
     }
   }

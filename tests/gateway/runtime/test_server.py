@@ -9,7 +9,9 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+import uvicorn
 
+from gateway.runtime._server import GracefulServer
 from sandbox import DEMO_AUTHORIZATION
 from tests.conftest import SandboxAdmin, gateway_process
 
@@ -65,10 +67,6 @@ async def test_the_grace_period_bounds_the_shutdown(sandbox: SandboxAdmin) -> No
 
 
 def test_sigterm_marks_the_app_draining_before_the_server_stops() -> None:
-    import uvicorn
-
-    from gateway.runtime._server import GracefulServer
-
     drained: list[bool] = []
     server = GracefulServer(uvicorn.Config(app=lambda: None))
     server.on_exit.append(lambda: drained.append(server.should_exit))
