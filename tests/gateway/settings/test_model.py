@@ -95,3 +95,35 @@ def test_fast_execution_is_on_unless_turned_off() -> None:
     assert Settings.from_env({"FAST_EXECUTION": "1"}).fast_execution is True
     with pytest.raises(SettingsError, match="FAST_EXECUTION='fast': must be true or false"):
         Settings.from_env({"FAST_EXECUTION": "fast"})
+
+
+@pytest.mark.parametrize(
+    "raw", ["https://*.example.com", "https://app.example.com:8443, https://*.example.org", "*"]
+)
+def test_cors_origins_take_exact_and_wildcard_subdomain_origins(raw: str) -> None:
+    settings = Settings.from_env({"CORS_ORIGINS": raw})
+    assert settings.cors_origins == tuple(o.strip() for o in raw.split(","))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["example.com", "https://*", "https://*example.com", "https://a.*.example.com", "ftp://x"],
+)
+def test_cors_origins_refuse_what_is_no_origin(raw: str) -> None:
+    with pytest.raises(SettingsError, match="CORS_ORIGINS"):
+        Settings.from_env({"CORS_ORIGINS": raw})
+
+
+@pytest.mark.parametrize(
+    ("environ", "required"),
+    [
+        ({}, False),
+        ({"GATEWAY_ENV": "production"}, True),
+        ({"GATEWAY_ENV": "production", "CSRF_PREVENTION": "false"}, False),
+        ({"CSRF_PREVENTION": "true"}, True),
+    ],
+)
+def test_csrf_prevention_follows_the_environment_unless_set(
+    environ: dict[str, str], required: bool
+) -> None:
+    assert Settings.from_env(environ).requires_preflight_for_get is required
