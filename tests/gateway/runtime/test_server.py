@@ -68,7 +68,7 @@ async def test_the_grace_period_bounds_the_shutdown(sandbox: SandboxAdmin) -> No
 
 def test_sigterm_marks_the_app_draining_before_the_server_stops() -> None:
     drained: list[bool] = []
-    server = GracefulServer(uvicorn.Config(app=lambda: None))
+    server = GracefulServer(uvicorn.Config(app=lambda: None, log_config=None))
     server.on_exit.append(lambda: drained.append(server.should_exit))
     server.handle_exit(signal.SIGTERM, None)
     assert drained == [False]  # told before uvicorn starts stopping
