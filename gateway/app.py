@@ -21,10 +21,12 @@ from starlette.routing import Route
 from gateway.cache import PromotionCaches
 from gateway.errors import GatewayError
 from gateway.http import (
+    IDE_ROUTE,
     ClientRateLimit,
     Credentials,
     FrontDoor,
     GatewayGraphQL,
+    IdePage,
     RequestLimits,
     RequestLog,
     healthz,
@@ -83,9 +85,13 @@ def create_app(
     settings: Settings,
     transport: httpx.AsyncBaseTransport | None = None,
     tracing: Tracing | None = None,
+    *,
+    sandbox_authorization: str | None = None,
 ) -> Starlette:
     """The gateway for `settings`; `transport` replaces the network in tests, and
-    `tracing` the tracer configured from the OTEL_* environment."""
+    `tracing` the tracer configured from the OTEL_* environment. `sandbox_authorization`
+    is the embedded sandbox's public demo credential, given only when the upstream is
+    that sandbox: the IDE then presets it (it never shows any other credential)."""
     if settings.upstream_url is None:
         raise SettingsError("UPSTREAM_URL is required (the CLI starts the sandbox without it)")
     trusted = _trusted_documents(settings)
@@ -127,7 +133,13 @@ def create_app(
     credentials = Credentials(
         settings.upstream_authorization, secret=settings.cache_key_secret.encode()
     )
-    graphql = GatewayGraphQL(schema, upstream, credentials)
+    # GraphiQL in development only; its explain panel wherever explain is honoured.
+    ide = (
+        None
+        if settings.is_production
+        else IdePage(explain=settings.explain_allowed, demo_authorization=sandbox_authorization)
+    )
+    graphql = GatewayGraphQL(schema, upstream, credentials, ide)
     middleware = [
         Middleware(RequestLog, metrics=metrics),
         Middleware(
@@ -152,14 +164,17 @@ def create_app(
     ]
     if settings.cors_origins:
         middleware.insert(1, _cors(settings))
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
+        Route("/", home),
+    ]
+    if ide is not None:
+        routes.append(Route(IDE_ROUTE + "/{name:path}", ide.assets.serve))
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics_endpoint),
-            Route("/", home),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )

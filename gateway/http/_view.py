@@ -6,7 +6,7 @@ from typing import Protocol
 
 import strawberry
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
@@ -14,7 +14,7 @@ from gateway import jsonio
 from gateway.cache import PromotionCaches
 from gateway.deadline import Deadline
 from gateway.http._credential import Credentials
-from gateway.http._ide import graphiql_page
+from gateway.http._ide import IdePage
 from gateway.http._request_log import record_of, request_id
 from gateway.loaders import CallBudget, Loaders, RequestCalls, StaleLog
 from gateway.observability import RequestRecord
@@ -37,12 +37,16 @@ class UpstreamSource(Protocol):
 
 class GatewayGraphQL(GraphQL[RequestContext, None]):
     def __init__(
-        self, schema: strawberry.Schema, upstream: UpstreamSource, credentials: Credentials
+        self,
+        schema: strawberry.Schema,
+        upstream: UpstreamSource,
+        credentials: Credentials,
+        ide: IdePage | None = None,
     ) -> None:
         settings = upstream.settings
         super().__init__(
             schema,
-            graphql_ide=None if settings.is_production else "graphiql",
+            graphql_ide=None if ide is None else "graphiql",
             # No subscriptions in this schema: no queries over WebSocket either.
             subscription_protocols=(),
             multipart_uploads_enabled=False,
@@ -50,10 +54,12 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         self._settings = settings
         self._upstream = upstream
         self._credentials = credentials
-        self._ide_page = graphiql_page(settings.upstream_authorization)
+        self._ide = ide
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        return HTMLResponse(self._ide_page)
+        if self._ide is None:  # strawberry renders the IDE only when graphql_ide is set
+            return Response(status_code=404)
+        return self._ide.response()
 
     def encode_json(self, data: object) -> bytes:
         return jsonio.dumps(data)
@@ -65,9 +71,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         settings = self._settings
         headers = request.headers
         record = record_of(request.scope) or RequestRecord(request_id(headers.get("x-request-id")))
-        record.explain = headers.get(EXPLAIN_HEADER) == "1" and (
-            not settings.is_production or settings.allow_explain
-        )
+        record.explain = headers.get(EXPLAIN_HEADER) == "1" and settings.explain_allowed
         forwarded = {"X-Request-ID": record.request_id}
         record.traceparent = headers.get("traceparent")
         if record.traceparent:

@@ -364,6 +364,11 @@ class Settings:
     def is_production(self) -> bool:
         return self.environment == "production"
 
+    @property
+    def explain_allowed(self) -> bool:
+        """Is `X-Gateway-Explain: 1` honoured (and the IDE's explain panel shown)?"""
+        return not self.is_production or self.allow_explain
+
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 

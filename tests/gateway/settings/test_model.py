@@ -95,3 +95,10 @@ def test_fast_execution_is_on_unless_turned_off() -> None:
     assert Settings.from_env({"FAST_EXECUTION": "1"}).fast_execution is True
     with pytest.raises(SettingsError, match="FAST_EXECUTION='fast': must be true or false"):
         Settings.from_env({"FAST_EXECUTION": "fast"})
+
+
+def test_explain_is_allowed_in_development_and_in_production_only_when_set() -> None:
+    assert Settings().explain_allowed
+    production = Settings(environment="production")
+    assert not production.explain_allowed
+    assert production.replace(allow_explain=True).explain_allowed
