@@ -40,6 +40,51 @@
     });
   }
 
+  // GraphiQL's history (graphiql:queries, graphiql:favorites) keeps each run's headers
+  // even with shouldPersistHeaders off: unless headers may persist, they are dropped
+  // from what is written to localStorage.
+  function withoutHeaders(key, value) {
+    if (!/:(queries|favorites)$/.test(key)) {
+      return value;
+    }
+    try {
+      var stored = JSON.parse(value);
+      Object.keys(stored).forEach(function (list) {
+        (Array.isArray(stored[list]) ? stored[list] : []).forEach(function (item) {
+          delete item.headers;
+        });
+      });
+      return JSON.stringify(stored);
+    } catch (error) {
+      return '{}';
+    }
+  }
+
+  function storageWithoutHeaders() {
+    function ours(key) {
+      return key.indexOf('graphiql:') === 0;
+    }
+    return {
+      getItem: function (key) {
+        return localStorage.getItem(key);
+      },
+      setItem: function (key, value) {
+        localStorage.setItem(key, withoutHeaders(key, value));
+      },
+      removeItem: function (key) {
+        localStorage.removeItem(key);
+      },
+      get length() {
+        return Object.keys(localStorage).filter(ours).length;
+      },
+      clear: function () {
+        Object.keys(localStorage).filter(ours).forEach(function (key) {
+          localStorage.removeItem(key);
+        });
+      },
+    };
+  }
+
   var plugins = [GraphiQLPluginExplorer.explorerPlugin()];
   var explainPanel = explain !== null ? window.GatewayExplain.plugin(explain) : null;
   if (explainPanel !== null) {
@@ -55,6 +100,7 @@
     // and what a user types is never written to the browser's storage.
     headers: config.headers || undefined,
     shouldPersistHeaders: config.persistHeaders,
+    storage: config.persistHeaders ? undefined : storageWithoutHeaders(),
     // Open on the explain panel: what a run cost upstream, at a glance.
     visiblePlugin: explainPanel || undefined,
     defaultEditorToolsVisibility: true,
