@@ -16,7 +16,8 @@ SYNC := $(UV) sync --locked --no-python-downloads --quiet
 LOCK_ARGS ?=
 
 .PHONY: install lock run sandbox check test format clean docs schema.graphql soak fuzz audit \
-	bench bench-smoke bench-plot bench-profile bench-inprocess bench-versions bench-tools
+	bench bench-smoke bench-plot bench-profile bench-inprocess bench-versions bench-tools \
+	ide-assets browser-tools test-browser screenshots
 
 $(UV_STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +63,26 @@ $(CLIENTS)/node_modules/.installed: $(CLIENTS)/package.json $(CLIENTS)/package-l
 
 test-clients: $(STAMP) $(CLIENTS)/node_modules/.installed
 	PYTHON=$(CURDIR)/$(BIN)/python GATEWAY=$(CURDIR)/$(BIN)/promotions-gateway node $(CLIENTS)/run.mjs
+
+# The IDE in a real browser (tests/browser, not part of `make test`): Debian's chromium,
+# headless, driven by Playwright for Python (the `browser` extra); never a browser download.
+browser-tools: $(STAMP)
+	$(SYNC) --inexact --extra dev --extra browser
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| { sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; }
+
+test-browser: browser-tools
+	$(BIN)/pytest -m browser tests/browser
+
+# docs/ide.png and docs/explain-panel.png, taken by the browser test.
+screenshots: browser-tools
+	IDE_SCREENSHOTS=docs $(BIN)/pytest -m browser tests/browser -k embedded_sandbox
+
+# The IDE's pinned third-party files (PINS in gateway/http/_ide/_vendor.py) fetched again
+# with `npm pack` at those versions, and their manifest rewritten (docs/ide.md).
+ide-assets: $(STAMP)
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+	$(BIN)/python -m gateway.http._ide --update
 
 # Ten minutes of mixed load with upstream faults switching on and off (not part of `make test`).
 SOAK_SECONDS ?= 600

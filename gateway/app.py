@@ -22,10 +22,12 @@ from starlette.routing import Route
 from gateway.cache import PromotionCaches
 from gateway.errors import GatewayError
 from gateway.http import (
+    IDE_ROUTE,
     ClientRateLimit,
     Credentials,
     FrontDoor,
     GatewayGraphQL,
+    IdePage,
     Load,
     Readiness,
     RequestLimits,
@@ -86,9 +88,13 @@ def create_app(
     settings: Settings,
     transport: httpx.AsyncBaseTransport | None = None,
     tracing: Tracing | None = None,
+    *,
+    sandbox_authorization: str | None = None,
 ) -> Starlette:
     """The gateway for `settings`; `transport` replaces the network in tests, and
-    `tracing` the tracer configured from the OTEL_* environment."""
+    `tracing` the tracer configured from the OTEL_* environment. `sandbox_authorization`
+    is the embedded sandbox's public demo credential, given only when the upstream is
+    that sandbox: the IDE then presets it (it never shows any other credential)."""
     if settings.upstream_url is None:
         raise SettingsError("UPSTREAM_URL is required (the CLI starts the sandbox without it)")
     trusted = _trusted_documents(settings)
@@ -143,7 +149,13 @@ def create_app(
     credentials = Credentials(
         settings.upstream_authorization, secret=settings.cache_key_secret.encode()
     )
-    graphql = GatewayGraphQL(schema, upstream, credentials)
+    # GraphiQL in development only; its explain panel wherever explain is honoured.
+    ide = (
+        None
+        if settings.is_production
+        else IdePage(explain=settings.explain_allowed, demo_authorization=sandbox_authorization)
+    )
+    graphql = GatewayGraphQL(schema, upstream, credentials, ide)
     middleware = [
         Middleware(RequestLog, metrics=metrics),
         Middleware(RequestLimits, max_body_bytes=settings.max_request_bytes, load=load),
@@ -166,15 +178,18 @@ def create_app(
     cors_middleware = cors(settings)
     if cors_middleware is not None:
         middleware.insert(1, cors_middleware)
+    routes = [
+        # Every method reaches the view, which answers 405 in the one refusal shape.
+        Route("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
+        Route("/", home),
+    ]
+    if ide is not None:
+        routes.append(Route(IDE_ROUTE + "/{name:path}", ide.assets.serve))
     app = Starlette(
-        routes=[
-            # Every method reaches the view, which answers 405 in the one refusal shape.
-            Route("/graphql", graphql),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics_endpoint),
-            Route("/", home),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )

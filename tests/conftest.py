@@ -113,9 +113,10 @@ def gateway_settings(sandbox: SandboxAdmin) -> Settings:
 
 
 @asynccontextmanager
-async def gateway_for(settings: Settings) -> AsyncIterator[GatewayClient]:
-    """A gateway app with its lifespan running, called in-process over ASGI."""
-    app = create_app(settings)
+async def gateway_for(settings: Settings, **options: Any) -> AsyncIterator[GatewayClient]:
+    """A gateway app with its lifespan running, called in-process over ASGI (`options`
+    go to `create_app`)."""
+    app = create_app(settings, **options)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:

@@ -5,6 +5,7 @@ import asyncio
 import gc
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,8 +20,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import create_app
 from gateway.http._ide import EXAMPLE_QUERY, EXAMPLE_VARIABLES
+from gateway.http._ide._vendor import STATIC as IDE_STATIC
 from gateway.observability._logs import ACCESS, JsonFormatter
 from gateway.observability._tracing import Tracing
+from gateway.settings import Settings
 from sandbox import BRAND_B_AUTHORIZATION, DEMO_AUTHORIZATION
 from tests.conftest import GatewayClient, SandboxAdmin, gateway_for, settings_for
 from tests.queries import BIG_CUSTOMER
@@ -137,6 +140,16 @@ async def test_explain_lists_exactly_the_calls_the_sandbox_counted(
     assert all(c["durationMs"] >= 0 and c["retries"] == 0 for c in called)
     assert "Authorization" not in json.dumps(explain)
     assert DEMO_AUTHORIZATION not in json.dumps(explain)
+    # The waterfall's axis: each call from its start to its end within the request,
+    # the by-id calls in flight together (one round trip, not a staircase).
+    for call in called:
+        assert 0 <= call["startMs"] < call["endMs"] <= totals["wallMs"]
+        assert call["endMs"] == pytest.approx(call["startMs"] + call["durationMs"], abs=0.02)
+    by_id = [c for c in called if c["endpoint"] == "promotion"]
+    assert max(c["startMs"] for c in by_id) < min(c["endMs"] for c in by_id)
+    assert customer["endMs"] <= min(c["startMs"] for c in by_id)
+    assert (totals["estimatedUpstreamCalls"], totals["maxUpstreamCalls"]) == (21, 120)
+    assert totals["upstreamMs"] == pytest.approx(sum(c["durationMs"] for c in called), abs=0.1)
 
 
 async def test_explain_is_refused_in_production_unless_allowed(sandbox: SandboxAdmin) -> None:
@@ -320,16 +333,51 @@ async def test_without_tracing_a_traceparent_is_passed_on(sandbox: SandboxAdmin)
     assert [r["traceparent"] for r in sandbox.stats()["requests"]] == [parent]
 
 
-async def test_graphiql_opens_on_the_example_with_the_sandbox_credential(
-    sandbox: SandboxAdmin,
+async def test_the_ide_holds_no_configured_credential(sandbox: SandboxAdmin) -> None:
+    configured = "Bearer configured-upstream-key-0123456789"
+    settings = settings_for(sandbox.url, upstream_authorization=configured)
+    for sandbox_authorization in (None, DEMO_AUTHORIZATION):
+        async with gateway_for(settings, sandbox_authorization=sandbox_authorization) as gateway:
+            page = await gateway.http.get("/graphql", headers={"Accept": "text/html"})
+            files = [
+                await gateway.http.get(url)
+                for url in re.findall(r'(?:src|href)="(/graphql/ide/[^"]+)"', page.text)
+            ]
+        assert page.status_code == 200
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert json.dumps(EXAMPLE_QUERY) in page.text
+        assert BIG_CUSTOMER in page.text
+        assert len(files) == 9
+        for response in [page, *files]:
+            assert response.status_code == 200
+            for secret in (configured, configured.split()[1], "configured-upstream-key"):
+                assert secret not in response.text
+        # Only on the sandbox: its own public demo credential, and headers kept.
+        assert (DEMO_AUTHORIZATION in page.text) is (sandbox_authorization is not None)
+        persisted = '"persistHeaders": true' in page.text
+        assert persisted is (sandbox_authorization is not None)
+
+
+async def test_the_ide_s_files_are_cached_for_a_year_and_nothing_else_is_served(
+    gateway_settings: Settings,
 ) -> None:
-    settings = settings_for(sandbox.url, upstream_authorization=DEMO_AUTHORIZATION)
-    async with gateway_for(settings) as gateway:
+    async with gateway_for(gateway_settings) as gateway:
         page = await gateway.http.get("/graphql", headers={"Accept": "text/html"})
-    assert json.dumps(EXAMPLE_QUERY) in page.text
-    assert DEMO_AUTHORIZATION in page.text
-    assert '"X-Gateway-Explain": "1"' in page.text
-    assert BIG_CUSTOMER in page.text
+        (url,) = re.findall(r'src="(/graphql/ide/vendor/graphiql[^"]+)"', page.text)
+        served = await gateway.http.get(url)
+        missing = [
+            await gateway.http.get(f"/graphql/ide/{name}")
+            for name in (
+                "vendor/manifest.json",
+                "licences/react.LICENSE.txt",
+                "../_page.py",
+                "x.js",
+            )
+        ]
+    assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert served.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert served.content == (IDE_STATIC / "vendor" / "graphiql.min.js").read_bytes()
+    assert [r.status_code for r in missing] == [404] * 4
 
 
 def test_the_ide_example_is_the_readmes() -> None:

@@ -7,23 +7,27 @@ persisted and trusted documents) -> `GatewayGraphQL` (strawberry's view speaking
 GraphQL over HTTP: content negotiation and its status codes; building each
 request's context). Every refusal on the way has one JSON shape with a stable
 `extensions.code`. Also `/healthz` and `/readyz` (`healthz`, `Readiness`), the
-GraphiQL page (served by the view), and the request's credential, read once
-(`Credentials`).
+IDE (`IdePage`: served by the view, its files under `IDE_ROUTE`), and the
+request's credential, read once (`Credentials`).
 """
 
 from gateway.http._cors import cors
 from gateway.http._credential import Credentials
 from gateway.http._front_door import ClientRateLimit, FrontDoor
 from gateway.http._health import Readiness, healthz
+from gateway.http._ide import ROUTE as IDE_ROUTE
+from gateway.http._ide import IdePage
 from gateway.http._limits import Load, RequestLimits
 from gateway.http._request_log import RequestLog
 from gateway.http._view import GatewayGraphQL
 
 __all__ = [
+    "IDE_ROUTE",
     "ClientRateLimit",
     "Credentials",
     "FrontDoor",
     "GatewayGraphQL",
+    "IdePage",
     "Load",
     "Readiness",
     "RequestLimits",

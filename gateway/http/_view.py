@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import strawberry
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -33,7 +33,7 @@ from gateway.deadline import Deadline
 from gateway.http._asgi import refusal_response
 from gateway.http._credential import Credentials
 from gateway.http._front_door import MISSING_QUERY
-from gateway.http._ide import graphiql_page
+from gateway.http._ide import IdePage
 from gateway.http._media import GRAPHQL_RESPONSE_JSON, JSON, content_type, negotiate
 from gateway.http._request_log import record_of, request_id
 from gateway.loaders import CallBudget, Loaders, RequestCalls, StaleLog
@@ -60,12 +60,16 @@ class UpstreamSource(Protocol):
 
 class GatewayGraphQL(GraphQL[RequestContext, None]):
     def __init__(
-        self, schema: strawberry.Schema, upstream: UpstreamSource, credentials: Credentials
+        self,
+        schema: strawberry.Schema,
+        upstream: UpstreamSource,
+        credentials: Credentials,
+        ide: IdePage | None = None,
     ) -> None:
         settings = upstream.settings
         super().__init__(
             schema,
-            graphql_ide=None if settings.is_production else "graphiql",
+            graphql_ide=None if ide is None else "graphiql",
             # No subscriptions in this schema: no queries over WebSocket either.
             subscription_protocols=(),
             multipart_uploads_enabled=False,
@@ -73,7 +77,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         self._settings = settings
         self._upstream = upstream
         self._credentials = credentials
-        self._ide_page = graphiql_page(settings.upstream_authorization)
+        self._ide = ide
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -132,7 +136,9 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         return response
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        return HTMLResponse(self._ide_page)
+        if self._ide is None:  # strawberry renders the IDE only when graphql_ide is set
+            return Response(status_code=404)
+        return self._ide.response()
 
     def encode_json(self, data: object) -> bytes:
         return jsonio.dumps(data)
@@ -144,9 +150,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         settings = self._settings
         headers = request.headers
         record = record_of(request.scope) or RequestRecord(request_id(headers.get("x-request-id")))
-        record.explain = headers.get(EXPLAIN_HEADER) == "1" and (
-            not settings.is_production or settings.allow_explain
-        )
+        record.explain = headers.get(EXPLAIN_HEADER) == "1" and settings.explain_allowed
         forwarded = {"X-Request-ID": record.request_id}
         record.traceparent = headers.get("traceparent")
         if record.traceparent:

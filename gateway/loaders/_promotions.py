@@ -7,6 +7,8 @@ freshness is served stale (and noted) when the upstream fails.
 
 from __future__ import annotations
 
+import time
+
 from gateway.cache import PromotionCaches
 from gateway.deadline import Deadline
 from gateway.loaders._request_calls import RequestCalls
@@ -33,10 +35,11 @@ class Promotions:
             caller = self._calling(by, background)
             return await calls.client.promotion(calls.credential, program_id, promotion_id, caller)
 
+        started = time.perf_counter()
         served = await self._caches.promotions.get(
             (self._scope, program_id, promotion_id), load, calls.caller.deadline
         )
-        self._served(key, served.event)
+        self._served(key, served.event, started)
         if served.stale_age_s is not None:
             calls.stale.add(served.value, served.stale_age_s)
         return served.value
@@ -65,10 +68,12 @@ class Promotions:
             caller = self._calling(by, background)
             return await calls.client.promotion_page(calls.credential, query, caller)
 
+        started = time.perf_counter()
         served = await self._caches.promotion_pages.get(
             (self._scope, query), load, calls.caller.deadline
         )
-        calls.served_from_cache("promotion_list", promotion_page_params(query), served.event)
+        params = promotion_page_params(query)
+        calls.served_from_cache("promotion_list", params, served.event, started)
         if served.stale_age_s is not None:
             for listed in served.value.promotions:
                 calls.stale.add(listed, served.stale_age_s)
@@ -82,7 +87,7 @@ class Promotions:
         self._calls.budget.spend()
         return self._calls.caller.for_cache("miss")
 
-    def _served(self, key: PromotionKey, event: str) -> None:
+    def _served(self, key: PromotionKey, event: str, started: float | None = None) -> None:
         program_id, promotion_id = key
         shown = {"programId": program_id, "promotionId": promotion_id}
-        self._calls.served_from_cache("promotion", shown, event)
+        self._calls.served_from_cache("promotion", shown, event, started)

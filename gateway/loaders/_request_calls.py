@@ -4,6 +4,7 @@ of records served stale."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from gateway.credentials import Credential
@@ -21,7 +22,14 @@ class RequestCalls:
     budget: CallBudget
     stale: StaleLog
 
-    def served_from_cache(self, endpoint: str, params: dict[str, str], event: str) -> None:
-        """Note a lookup the cache answered (a miss is noted by the call itself)."""
+    def served_from_cache(
+        self, endpoint: str, params: dict[str, str], event: str, started: float | None = None
+    ) -> None:
+        """Note a lookup the cache answered (a miss is noted by the call itself), from
+        `started` (the lookup's start on the perf_counter clock) until now."""
         if event != "miss" and self.caller.calls is not None:
-            self.caller.calls.append(UpstreamCall(endpoint, params, event))
+            call = UpstreamCall(endpoint, params, event)
+            if started is not None:
+                call.started = started
+                call.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            self.caller.calls.append(call)

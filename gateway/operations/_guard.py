@@ -27,6 +27,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from gateway import errors
+from gateway.observability import RequestRecord
 from gateway.operations._cost import CostEstimates
 from gateway.operations._limits import OperationLimits, check_operations
 from gateway.settings import Settings
@@ -161,6 +162,9 @@ class OperationGuard(SchemaExtension):
             context.schema._schema, document, context.operation_name, context.variables
         )
         allowed = self._policy.max_upstream_calls
+        record = getattr(context.context, "record", None)
+        if isinstance(record, RequestRecord):  # for explain mode: the cost against the budget
+            record.estimated_calls, record.max_calls = estimate, allowed
         if estimate > allowed:
             raise errors.CostLimitExceeded(
                 f"The operation could make {estimate} upstream calls; the limit is {allowed}. "

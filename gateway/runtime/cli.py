@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from gateway.observability import configure_logging
+from gateway.runtime._sandbox import sandbox_url
 from gateway.runtime._server import serve
 from gateway.settings import Settings, SettingsError
 
@@ -84,7 +85,7 @@ def metrics_directory(environ: dict[str, str]) -> str:
 
 def start_sandbox(port: int) -> str:
     """Serve the sandbox upstream in a child process (or reuse one on that port)."""
-    url = f"http://127.0.0.1:{port}"
+    url = sandbox_url(port)
     if _answers(url):
         return url
     command = [sys.executable, "-m", "sandbox", "--port", str(port), "--exit-with-parent"]

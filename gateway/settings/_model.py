@@ -378,6 +378,11 @@ class Settings:
         """CSRF prevention for GET queries: CSRF_PREVENTION, else on in production."""
         return self.is_production if self.csrf_prevention is None else self.csrf_prevention
 
+    @property
+    def explain_allowed(self) -> bool:
+        """Is `X-Gateway-Explain: 1` honoured (and the IDE's explain panel shown)?"""
+        return not self.is_production or self.allow_explain
+
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 

@@ -247,7 +247,7 @@ class UpstreamClient:
             caller.calls.append(call)
         self.retry_budget.record_call()
         headers = dict(caller.headers)
-        started = time.perf_counter()
+        started = call.started
         with self._tracing.upstream_call(endpoint.value, headers) as span:
             try:
                 while True:

@@ -127,3 +127,10 @@ def test_csrf_prevention_follows_the_environment_unless_set(
     environ: dict[str, str], required: bool
 ) -> None:
     assert Settings.from_env(environ).requires_preflight_for_get is required
+
+
+def test_explain_is_allowed_in_development_and_in_production_only_when_set() -> None:
+    assert Settings().explain_allowed
+    production = Settings(environment="production")
+    assert not production.explain_allowed
+    assert production.replace(allow_explain=True).explain_allowed
