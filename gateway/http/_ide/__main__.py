@@ -7,8 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gateway.http._ide._assets import problems
-from gateway.http._ide._vendor import update
+from gateway.http._ide._vendor import problems, update
 
 
 def main(argv: list[str] | None = None) -> int:
