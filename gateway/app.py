@@ -149,12 +149,8 @@ def create_app(
     credentials = Credentials(
         settings.upstream_authorization, secret=settings.cache_key_secret.encode()
     )
-    # GraphiQL in development only; its explain panel wherever explain is honoured.
-    ide = (
-        None
-        if settings.is_production
-        else IdePage(explain=settings.explain_allowed, demo_authorization=sandbox_authorization)
-    )
+    # The IDE (with its explain panel) in development only: production serves none.
+    ide = None if settings.is_production else IdePage(demo_authorization=sandbox_authorization)
     graphql = GatewayGraphQL(schema, upstream, credentials, ide)
     middleware = [
         Middleware(RequestLog, metrics=metrics),

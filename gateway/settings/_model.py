@@ -380,7 +380,7 @@ class Settings:
 
     @property
     def explain_allowed(self) -> bool:
-        """Is `X-Gateway-Explain: 1` honoured (and the IDE's explain panel shown)?"""
+        """Is `X-Gateway-Explain: 1` honoured?"""
         return not self.is_production or self.allow_explain
 
     def replace(self, **changes: object) -> Settings:

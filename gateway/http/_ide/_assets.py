@@ -20,7 +20,18 @@ from starlette.responses import PlainTextResponse, Response
 from gateway.http._ide._vendor import MANIFEST, STATIC, read_manifest, sri
 
 ROUTE = "/graphql/ide"
-OWN = ("ide.css", "explain.js", "ide.js")
+# What the page loads, in order; a name outside `vendor/` is one of our own files.
+STYLES = ("vendor/graphiql.min.css", "vendor/plugin-explorer.css", "ide.css")
+# React, then what uses it; the explain panel before the page's script.
+SCRIPTS = (
+    "vendor/react.production.min.js",
+    "vendor/react-dom.production.min.js",
+    "vendor/graphiql.min.js",
+    "vendor/plugin-explorer.umd.js",
+    "explain.js",
+    "ide.js",
+)
+_OWN = tuple(name for name in STYLES + SCRIPTS if not name.startswith("vendor/"))
 _MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 _CACHED = {
     "Cache-Control": "public, max-age=31536000, immutable",
@@ -34,10 +45,6 @@ class Asset:
     media_type: str
     integrity: str  # sha384, for the page's `integrity` attribute
     version: str  # the start of the sha256
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return _CACHED
 
 
 class Assets:
@@ -55,7 +62,7 @@ class Assets:
                 files[name] = Asset(
                     body, _MEDIA_TYPES[Path(name).suffix], entry["integrity"], entry["sha256"][:12]
                 )
-        for name in OWN:
+        for name in _OWN:
             body = (static / name).read_bytes()
             version = hashlib.sha256(body).hexdigest()[:12]
             files[name] = Asset(body, _MEDIA_TYPES[Path(name).suffix], sri(body), version)
@@ -72,29 +79,4 @@ class Assets:
         asset = self._files.get(request.path_params["name"])
         if asset is None:
             return PlainTextResponse("Not Found", status_code=404)
-        return Response(asset.body, media_type=asset.media_type, headers=asset.headers)
-
-
-def problems(static: Path = STATIC) -> list[str]:
-    """How the shipped third-party files differ from their manifest (none: all match):
-    a file missing, changed (sha256, size or sha384), or present but not listed."""
-    manifest = read_manifest(static / MANIFEST.relative_to(STATIC))
-    found: list[str] = []
-    for name, entry in manifest["files"].items():
-        path = static / name
-        if not path.is_file():
-            found.append(f"{name}: missing")
-            continue
-        data = path.read_bytes()
-        if (
-            hashlib.sha256(data).hexdigest() != entry["sha256"]
-            or len(data) != entry["bytes"]
-            or sri(data) != entry["integrity"]
-        ):
-            found.append(f"{name}: not the pinned file (run `{manifest['regenerate']}`)")
-    for folder in ("vendor", "licences"):
-        for path in sorted((static / folder).iterdir()):
-            name = f"{folder}/{path.name}"
-            if name not in manifest["files"] and path.name != MANIFEST.name:
-                found.append(f"{name}: not in the manifest")
-    return found
+        return Response(asset.body, media_type=asset.media_type, headers=_CACHED)

@@ -16,7 +16,7 @@ import secrets
 
 from starlette.responses import HTMLResponse, Response
 
-from gateway.http._ide._assets import Assets
+from gateway.http._ide._assets import SCRIPTS, STYLES, Assets
 
 TITLE = "Promotions Gateway"
 
@@ -40,17 +40,6 @@ EXAMPLE_QUERY = """query Wallet($mobile: String!) {
   }
 }"""
 EXAMPLE_VARIABLES = {"mobile": "919456430850"}
-
-_STYLES = ("vendor/graphiql.min.css", "vendor/plugin-explorer.css", "ide.css")
-# In order: React, then what uses it; the explain panel before the page's script.
-_SCRIPTS = (
-    "vendor/react.production.min.js",
-    "vendor/react-dom.production.min.js",
-    "vendor/graphiql.min.js",
-    "vendor/plugin-explorer.umd.js",
-    "explain.js",
-    "ide.js",
-)
 
 
 def content_security_policy(style_nonce: str) -> str:
@@ -79,13 +68,11 @@ class IdePage:
 
     `demo_authorization`: the sandbox's demo credential when the gateway's upstream is
     the embedded sandbox, else None (then no credential is in the page, and the
-    headers a user types are not persisted). `explain`: whether the explain panel is
-    shown (explain mode is honoured for this gateway's requests).
+    headers a user types are not persisted). The explain panel is always there: the
+    page is served only outside production, where explain mode is always honoured.
     """
 
-    def __init__(
-        self, *, explain: bool, demo_authorization: str | None, assets: Assets | None = None
-    ) -> None:
+    def __init__(self, *, demo_authorization: str | None, assets: Assets | None = None) -> None:
         self._assets = assets or Assets.load()
         self._config = {
             "endpoint": "/graphql",
@@ -98,7 +85,6 @@ class IdePage:
                 else None
             ),
             "persistHeaders": demo_authorization is not None,
-            "explain": explain,
         }
 
     @property
@@ -113,12 +99,12 @@ class IdePage:
         styles = "\n".join(
             f'    <link rel="stylesheet" href="{assets.url(name)}" '
             f'integrity="{assets.integrity(name)}">'
-            for name in _STYLES
+            for name in STYLES
         )
         scripts = "\n".join(
             f'    <script defer src="{assets.url(name)}" integrity="{assets.integrity(name)}">'
             "</script>"
-            for name in _SCRIPTS
+            for name in SCRIPTS
         )
         return f"""<!doctype html>
 <html lang="en">

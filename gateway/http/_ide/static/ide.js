@@ -1,6 +1,7 @@
-// The gateway's IDE: GraphiQL with the explorer and, where explain mode is allowed,
-// the explain panel (explain.js). Its configuration is the page's JSON data block
-// (#ide-config); nothing here is inline in the page, so its policy allows no inline script.
+// The gateway's IDE: GraphiQL with the explorer and the explain panel (explain.js; the
+// IDE is served only outside production, where explain mode is always allowed). Its
+// configuration is the page's JSON data block (#ide-config); nothing here is inline in
+// the page, so its policy allows no inline script.
 (function () {
   'use strict';
 
@@ -9,7 +10,7 @@
   // Content-Security-Policy allows (read by react-remove-scroll as __webpack_nonce__).
   window.__webpack_nonce__ = config.styleNonce;
 
-  var explain = config.explain ? window.GatewayExplain.createStore() : null;
+  var explain = window.GatewayExplain.createStore();
 
   // Sends the request as GraphiQL asks (its headers editor's headers included), adds
   // X-Gateway-Explain while the panel's switch is on, and hands the answer's
@@ -19,7 +20,7 @@
       { Accept: 'application/graphql-response+json, application/json', 'Content-Type': 'application/json' },
       (options && options.headers) || {}
     );
-    var explained = explain !== null && explain.enabled() && params.operationName !== 'IntrospectionQuery';
+    var explained = explain.enabled() && params.operationName !== 'IntrospectionQuery';
     if (explained) {
       headers['X-Gateway-Explain'] = '1';
     }
@@ -85,11 +86,8 @@
     };
   }
 
-  var plugins = [GraphiQLPluginExplorer.explorerPlugin()];
-  var explainPanel = explain !== null ? window.GatewayExplain.plugin(explain) : null;
-  if (explainPanel !== null) {
-    plugins.push(explainPanel);
-  }
+  var explainPanel = window.GatewayExplain.plugin(explain);
+  var plugins = [GraphiQLPluginExplorer.explorerPlugin(), explainPanel];
 
   var props = {
     fetcher: fetcher,
@@ -102,7 +100,7 @@
     shouldPersistHeaders: config.persistHeaders,
     storage: config.persistHeaders ? undefined : storageWithoutHeaders(),
     // Open on the explain panel: what a run cost upstream, at a glance.
-    visiblePlugin: explainPanel || undefined,
+    visiblePlugin: explainPanel,
     defaultEditorToolsVisibility: true,
     isHeadersEditorEnabled: true,
   };

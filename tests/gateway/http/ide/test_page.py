@@ -45,16 +45,16 @@ def policy(header: str) -> dict[str, list[str]]:
 
 
 def test_the_page_opens_on_the_readme_s_wallet_query() -> None:
-    config = config_of(IdePage(explain=True, demo_authorization=None).html("n"))
+    config = config_of(IdePage(demo_authorization=None).html("n"))
     assert config["query"] == EXAMPLE_QUERY
     assert json.loads(config["variables"]) == EXAMPLE_VARIABLES
     assert config["endpoint"] == "/graphql"
     assert config["title"] == TITLE == "Promotions Gateway"
-    assert f"<title>{TITLE}</title>" in IdePage(explain=True, demo_authorization=None).html("n")
+    assert f"<title>{TITLE}</title>" in IdePage(demo_authorization=None).html("n")
 
 
 def test_no_credential_and_no_header_persistence_off_the_sandbox() -> None:
-    page = IdePage(explain=True, demo_authorization=None).html("n")
+    page = IdePage(demo_authorization=None).html("n")
     config = config_of(page)
     assert config["headers"] is None
     assert config["persistHeaders"] is False
@@ -62,18 +62,26 @@ def test_no_credential_and_no_header_persistence_off_the_sandbox() -> None:
 
 
 def test_on_the_sandbox_its_demo_credential_is_preset_and_headers_kept() -> None:
-    config = config_of(IdePage(explain=True, demo_authorization=DEMO).html("n"))
+    config = config_of(IdePage(demo_authorization=DEMO).html("n"))
     assert json.loads(config["headers"]) == {"Authorization": DEMO}
     assert config["persistHeaders"] is True
 
 
-def test_the_explain_panel_follows_the_explain_rule() -> None:
-    assert config_of(IdePage(explain=True, demo_authorization=None).html("n"))["explain"]
-    assert not config_of(IdePage(explain=False, demo_authorization=None).html("n"))["explain"]
+def test_the_configuration_says_only_what_the_page_uses() -> None:
+    # No explain switch: the page exists only outside production, where explain is honoured.
+    assert set(config_of(IdePage(demo_authorization=None).html("n"))) == {
+        "endpoint",
+        "title",
+        "query",
+        "variables",
+        "headers",
+        "persistHeaders",
+        "styleNonce",
+    }
 
 
 def test_no_inline_script_and_every_file_is_the_gateway_s_with_its_integrity() -> None:
-    page = IdePage(explain=True, demo_authorization=None).html("n")
+    page = IdePage(demo_authorization=None).html("n")
     tags = parsed(page).tags
     scripts = [attrs for tag, attrs in tags if tag == "script"]
     executed = [s for s in scripts if s.get("type") != "application/json"]
@@ -85,6 +93,10 @@ def test_no_inline_script_and_every_file_is_the_gateway_s_with_its_integrity() -
     ]
     links = [attrs for tag, attrs in tags if tag == "link" and attrs.get("rel") == "stylesheet"]
     files = read_manifest()["files"]
+    loaded = {(a.get("src") or a["href"] or "").split("?")[0] for a in executed + links}
+    pinned = {f"/graphql/ide/{name}" for name, e in files.items() if e["kind"] == "asset"}
+    assert pinned < loaded  # every pinned file, and our own (ide.js, explain.js, ide.css)
+    assert len(loaded - pinned) == 3
     for attrs in executed + links:
         url = attrs.get("src") or attrs["href"]
         assert url is not None
@@ -99,13 +111,13 @@ def test_no_inline_script_and_every_file_is_the_gateway_s_with_its_integrity() -
 
 
 def test_the_configuration_cannot_close_its_block() -> None:
-    page = IdePage(explain=True, demo_authorization="Basic </script><script>x()").html("n")
+    page = IdePage(demo_authorization="Basic </script><script>x()").html("n")
     assert page.count("</script>") == 7  # the data block's and the six files'
     assert json.loads(config_of(page)["headers"])["Authorization"].startswith("Basic </script>")
 
 
 async def test_each_response_has_a_fresh_nonce_in_its_policy_and_page() -> None:
-    ide = IdePage(explain=True, demo_authorization=None)
+    ide = IdePage(demo_authorization=None)
     first, second = ide.response(), ide.response()
     nonces = []
     for response in (first, second):
