@@ -94,7 +94,8 @@ def create_app(
     """The gateway for `settings`; `transport` replaces the network in tests, and
     `tracing` the tracer configured from the OTEL_* environment. `sandbox_authorization`
     is the embedded sandbox's public demo credential, given only when the upstream is
-    that sandbox: the IDE then presets it (it never shows any other credential)."""
+    the sandbox the CLI started (`gateway.runtime.worker`): the IDE then presets it (it
+    never shows any other credential)."""
     if settings.upstream_url is None:
         raise SettingsError("UPSTREAM_URL is required (the CLI starts the sandbox without it)")
     trusted = _trusted_documents(settings)

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from gateway.observability import configure_logging
-from gateway.runtime._sandbox import sandbox_url
+from gateway.runtime._sandbox import EMBEDDED_SANDBOX, sandbox_url
 from gateway.runtime._server import serve
 from gateway.settings import Settings, SettingsError
 
@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--upstream", help="vendor API base URL (UPSTREAM_URL; none: sandbox)")
     parser.add_argument("--workers", type=int, help="worker processes (WEB_CONCURRENCY)")
     args = parser.parse_args(argv)
+    # Only this process says whether its upstream is a sandbox it started (below).
+    os.environ.pop(EMBEDDED_SANDBOX, None)
     environ = dict(os.environ)
     for name, value in (
         ("HOST", args.host),
@@ -58,7 +60,10 @@ def main(argv: list[str] | None = None) -> None:
     if settings.upstream_url is None:
         from sandbox import DEMO_AUTHORIZATION
 
-        environ["UPSTREAM_URL"] = start_sandbox(settings.sandbox_port)
+        url, started = start_sandbox(settings.sandbox_port)
+        environ["UPSTREAM_URL"] = url
+        if started:  # the IDE may then preset the sandbox's demo credential
+            environ[EMBEDDED_SANDBOX] = url
         environ.setdefault("UPSTREAM_AUTHORIZATION", DEMO_AUTHORIZATION)
         logger.info("sandbox upstream on %s (demo credential preset)", environ["UPSTREAM_URL"])
     if settings.workers > 1 or environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -83,11 +88,12 @@ def metrics_directory(environ: dict[str, str]) -> str:
     return given
 
 
-def start_sandbox(port: int) -> str:
-    """Serve the sandbox upstream in a child process (or reuse one on that port)."""
+def start_sandbox(port: int) -> tuple[str, bool]:
+    """Serve the sandbox upstream in a child process (or reuse one on that port): its
+    URL, and whether this process started it."""
     url = sandbox_url(port)
     if _answers(url):
-        return url
+        return url, False
     command = [sys.executable, "-m", "sandbox", "--port", str(port), "--exit-with-parent"]
     child = subprocess.Popen(command)
     atexit.register(child.terminate)
@@ -96,7 +102,7 @@ def start_sandbox(port: int) -> str:
         if child.poll() is not None:
             raise SystemExit(f"the sandbox could not start on port {port}")
         if _answers(url):
-            return url
+            return url, True
         time.sleep(0.1)
     child.terminate()
     raise SystemExit("the sandbox did not answer within 15 s")
