@@ -64,12 +64,18 @@ $(CLIENTS)/node_modules/.installed: $(CLIENTS)/package.json $(CLIENTS)/package-l
 test-clients: $(STAMP) $(CLIENTS)/node_modules/.installed
 	PYTHON=$(CURDIR)/$(BIN)/python GATEWAY=$(CURDIR)/$(BIN)/promotions-gateway node $(CLIENTS)/run.mjs
 
+# Debian packages, unattended: no prompt (noninteractive), sudo only when not root and
+# never asking for a password (-n), waiting up to 10 minutes for another apt's lock,
+# no recommended extras. `$(APT_INSTALL) pkg` refreshes the lists, then installs.
+APT_GET = $(if $(filter 0,$(shell id -u)),,sudo -n) env DEBIAN_FRONTEND=noninteractive \
+	apt-get -o DPkg::Lock::Timeout=600
+APT_INSTALL = $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends
+
 # The IDE in a real browser (tests/browser, not part of `make test`): Debian's chromium,
 # headless, driven by Playwright for Python (the `browser` extra); never a browser download.
 browser-tools: $(STAMP)
 	$(SYNC) --inexact --extra dev --extra browser
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
-		|| { sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null || { $(APT_INSTALL) chromium >/dev/null; }
 
 test-browser: browser-tools
 	$(BIN)/pytest -m browser tests/browser
@@ -81,7 +87,7 @@ screenshots: browser-tools
 # The IDE's pinned third-party files (PINS in gateway/http/_ide/_vendor.py) fetched again
 # with `npm pack` at those versions, and their manifest rewritten (docs/ide.md).
 ide-assets: $(STAMP)
-	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+	@command -v npm >/dev/null || { $(APT_INSTALL) npm >/dev/null; }
 	$(BIN)/python -m gateway.http._ide --update
 
 # Ten minutes of mixed load with upstream faults switching on and off (not part of `make test`).
