@@ -206,6 +206,22 @@ async def test_csrf_a_get_query_needs_a_preflight_header(
         assert allowed.json()["data"]["promotion"]["id"] == "200001"
 
 
+async def test_csrf_a_get_with_a_query_needs_a_preflight_header_even_with_its_hash(
+    gateway: GatewayClient, sandbox: SandboxAdmin
+) -> None:
+    # The query's text makes the GET run whatever a cross-site page wrote: a hash
+    # beside it (the right one, so APQ would register it) exempts nothing.
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(PROMOTION)}}
+    both = await gateway.http.get(
+        "/graphql",
+        params={"query": PROMOTION, "extensions": json.dumps(persisted)},
+        headers={"Authorization": DEMO_AUTHORIZATION},
+    )
+    assert both.status_code == 400
+    assert codes(both.json()) == ["CSRF_PREFLIGHT_REQUIRED"]
+    assert sandbox.calls("promotion") == 0
+
+
 @pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
 async def test_websocket_handshakes_are_refused(production: Settings, protocol: str) -> None:
     app = create_app(production)

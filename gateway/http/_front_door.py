@@ -5,8 +5,9 @@ address: 429 with Retry-After); a POST must be `application/json` (415
 otherwise, which also keeps out the bodies a browser may send cross-site without
 a preflight); with CSRF prevention on (CSRF_PREVENTION, by default in
 production), a GET carrying a query needs a header that forces a CORS preflight,
-or a persisted query id; the parameters' shapes (GraphQL over HTTP: `query` and
-`operationName` strings, `variables` and `extensions` objects, each may be
+unless it carries only a persisted query id (no query text: only an operation
+already registered can run); the parameters' shapes (GraphQL over HTTP: `query`
+and `operationName` strings, `variables` and `extensions` objects, each may be
 null); no batches; persisted queries resolved to their text, or refused before
 parsing when the gateway runs on trusted documents only. Every refusal is the
 one JSON shape of `gateway.http._asgi.refusal`, and every response is marked
@@ -187,7 +188,7 @@ class FrontDoor:
             else:
                 payload.pop(name, None)
         _check_parameters(payload)
-        if self._csrf_prevention and _persisted_hash(payload) is None and not _preflighted(headers):
+        if self._csrf_prevention and not _hash_only(payload) and not _preflighted(headers):
             raise errors.CsrfPreflightRequired(CSRF_MESSAGE)
         resolved = self._resolve(payload)
         if resolved is payload:
@@ -281,6 +282,11 @@ def _persisted_hash(payload: dict[str, Any]) -> str | None:
     if not isinstance(sha256, str) or len(sha256) != 64:
         raise errors.BadRequest("`persistedQuery.sha256Hash` must be a SHA-256 hex digest.")
     return sha256.lower()
+
+
+def _hash_only(payload: dict[str, Any]) -> bool:
+    """A persisted query id and no text: only an operation already registered can run."""
+    return payload.get("query") is None and _persisted_hash(payload) is not None
 
 
 def _preflighted(headers: Headers) -> bool:
