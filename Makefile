@@ -53,11 +53,12 @@ test: check
 	FAST_EXECUTION=false $(BIN)/pytest
 
 # Real clients (Apollo Client, urql, graphql-request, GraphQL Code Generator + tsc) against a
-# gateway on the sandbox: tests/clients, a Node project installed from its package-lock.json.
+# gateway on the sandbox: tests/clients, a Node project installed from its package-lock.json
+# (npm, and the Node it needs, from Debian's `npm` package when missing).
 CLIENTS := tests/clients
 .PHONY: test-clients
 $(CLIENTS)/node_modules/.installed: $(CLIENTS)/package.json $(CLIENTS)/package-lock.json
-	@command -v npm >/dev/null || { echo "make test-clients needs Node 20+ and npm on PATH" >&2; exit 1; }
+	@command -v npm >/dev/null || { $(APT_INSTALL) npm >/dev/null; }
 	cd $(CLIENTS) && npm ci --no-audit --no-fund
 	touch $@
 

@@ -26,10 +26,16 @@ def dry_run(*targets: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("target", "package"), [("browser-tools", "chromium"), ("ide-assets", "npm")]
+    ("targets", "package"),
+    [
+        (("browser-tools",), "chromium"),
+        (("ide-assets",), "npm"),
+        # As if package.json had changed: the clients' install recipe runs.
+        (("-W", "tests/clients/package.json", "test-clients"), "npm"),
+    ],
 )
-def test_debian_packages_are_installed_unattended(target: str, package: str) -> None:
-    (line,) = [line for line in dry_run(target) if "apt-get" in line]
+def test_debian_packages_are_installed_unattended(targets: tuple[str, ...], package: str) -> None:
+    (line,) = [line for line in dry_run(*targets) if "apt-get" in line]
     update, install = line.split("{", 1)[1].split("&&")
     sudo = "sudo -n env " if os.getuid() != 0 else "env "
     for command in (update, install):
