@@ -26,10 +26,11 @@ class RequestCalls:
         self, endpoint: str, params: dict[str, str], event: str, started: float | None = None
     ) -> None:
         """Note a lookup the cache answered (a miss is noted by the call itself), from
-        `started` (the lookup's start on the perf_counter clock) until now."""
+        `started` (the lookup's start on the perf_counter clock) until now; without a
+        start (cached promotions looked at and served together), an instant: now."""
         if event != "miss" and self.caller.calls is not None:
             call = UpstreamCall(endpoint, params, event)
             if started is not None:
                 call.started = started
-                call.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            call.duration_ms = round((time.perf_counter() - call.started) * 1000, 2)
             self.caller.calls.append(call)

@@ -1,3 +1,5 @@
+import time
+
 import httpx
 import pytest
 
@@ -6,6 +8,7 @@ from gateway.cache._promotions import PromotionCaches
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
 from gateway.loaders import CallBudget, Loaders, RequestCalls, StaleLog
+from gateway.observability import UpstreamCall
 from gateway.settings import Settings
 from gateway.upstream._calls import Caller
 from gateway.upstream._client import UpstreamClient
@@ -52,3 +55,33 @@ async def test_cache_hits_cost_nothing() -> None:
     warm = CallBudget(1)
     await loaders(warm).promotion.load(("469", "1"))
     assert warm.spent == 0
+
+
+async def test_cached_promotions_served_together_are_placed_on_the_time_axis() -> None:
+    client = UpstreamClient(httpx.MockTransport(promotion), SETTINGS)
+    credential = Credential.from_header("Basic x", secret=b"k")
+    caches = PromotionCaches(SETTINGS)
+
+    def loaders(calls: list[UpstreamCall]) -> Loaders:
+        caller = Caller(Deadline.after(5), calls=calls, itemised=True)
+        return Loaders.for_request(
+            RequestCalls(client, credential, caller, CallBudget(5), StaleLog()),
+            caches,
+            fanout=SETTINGS.promotion_fanout,
+        )
+
+    cold = loaders([])
+    await cold.promotion.load(("469", "1"))
+    await cold.promotion.load(("469", "2"))
+    origin = time.perf_counter()
+    explained: list[UpstreamCall] = []
+    warm = loaders(explained)
+    keys = [("469", "1"), ("469", "2")]
+    assert all(warm.cached_promotion(key) is not None for key in keys)
+    warm.cached_promotions_served(keys)
+    shown = [call.as_dict(origin) for call in explained]
+    assert [(c["cache"], c["params"]["promotionId"]) for c in shown] == [("hit", "1"), ("hit", "2")]
+    for call in shown:  # an instant, when they were served: a start and an end, never null
+        assert 0 <= call["startMs"] <= call["endMs"]
+        assert call["durationMs"] >= 0
+        assert call["endMs"] == round(call["startMs"] + call["durationMs"], 2)
