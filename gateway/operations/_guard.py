@@ -27,9 +27,9 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from gateway import errors
-from gateway.observability import RequestRecord
 from gateway.operations._cost import CostEstimates
 from gateway.operations._limits import OperationLimits, check_operations
+from gateway.operations._record import request_record
 from gateway.settings import Settings
 
 
@@ -162,8 +162,8 @@ class OperationGuard(SchemaExtension):
             context.schema._schema, document, context.operation_name, context.variables
         )
         allowed = self._policy.max_upstream_calls
-        record = getattr(context.context, "record", None)
-        if isinstance(record, RequestRecord):  # for explain mode: the cost against the budget
+        record = request_record(self)
+        if record is not None:  # for explain mode: the cost against the budget
             record.estimated_calls, record.max_calls = estimate, allowed
         if estimate > allowed:
             raise errors.CostLimitExceeded(

@@ -15,12 +15,8 @@ from typing import Any
 from strawberry.extensions import SchemaExtension
 
 from gateway.loaders import StaleLog
-from gateway.observability import Metrics, RequestRecord, Tracing, mark_failed
-
-
-def _record(extension: SchemaExtension) -> RequestRecord | None:
-    found = getattr(extension.execution_context.context, "record", None)
-    return found if isinstance(found, RequestRecord) else None
+from gateway.observability import Metrics, Tracing, mark_failed
+from gateway.operations._record import request_record
 
 
 class OperationReport(SchemaExtension):
@@ -30,7 +26,7 @@ class OperationReport(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        record = _record(self)
+        record = request_record(self)
         # The name is known once parsed; the span is renamed then.
         traceparent = record.traceparent if record is not None else None
         with self._tracing.operation("operation", traceparent) as span:
@@ -64,7 +60,7 @@ class OperationReport(SchemaExtension):
         metrics.operation_seconds.labels(label).observe(time.perf_counter() - started)
         for code in codes:
             metrics.errors.labels(code).inc()
-        record = _record(self)
+        record = request_record(self)
         if record is not None:
             record.operation_name = label
             record.error_codes = codes
@@ -73,7 +69,7 @@ class OperationReport(SchemaExtension):
 
 class Explain(SchemaExtension):
     def get_results(self) -> dict[str, Any]:
-        record = _record(self)
+        record = request_record(self)
         if record is None or not record.explain:
             return {}
         return {"explain": record.explained()}
