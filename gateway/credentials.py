@@ -17,11 +17,16 @@ from dataclasses import dataclass, field
 class Credential:
     authorization: str | None = field(repr=False)
     fingerprint: str
+    # The gateway's configured default (UPSTREAM_AUTHORIZATION), not the client's own:
+    # when the upstream rejects it, the operator has to act, not the client.
+    configured: bool = False
 
     @classmethod
-    def from_header(cls, authorization: str | None, *, secret: bytes) -> Credential:
+    def from_header(
+        cls, authorization: str | None, *, secret: bytes, configured: bool = False
+    ) -> Credential:
         value = authorization.strip() if authorization else None
         if not value:
             return cls(authorization=None, fingerprint="anonymous")
         digest = hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()
-        return cls(authorization=value, fingerprint=digest[:32])
+        return cls(authorization=value, fingerprint=digest[:32], configured=configured)

@@ -1,6 +1,7 @@
 """The request's upstream credential, read and fingerprinted once per request.
 
-Its Authorization header, or the configured default when it sends none, made a
+Its Authorization header, or the configured default (marked `configured`) when it
+sends none or a blank one, made a
 `Credential` the first time a layer asks (the front door's client rate limit,
 or the GraphQL view's context) and kept in the ASGI scope's state for the rest.
 """
@@ -26,6 +27,10 @@ class Credentials:
         found = state.get(_STATE_KEY)
         if isinstance(found, Credential):
             return found
-        header = Headers(scope=scope).get("authorization") or self._default
-        credential = state[_STATE_KEY] = Credential.from_header(header, secret=self._secret)
+        header = Headers(scope=scope).get("authorization")
+        if header and header.strip():
+            credential = Credential.from_header(header, secret=self._secret)
+        else:
+            credential = Credential.from_header(self._default, secret=self._secret, configured=True)
+        state[_STATE_KEY] = credential
         return credential

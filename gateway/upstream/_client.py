@@ -66,6 +66,13 @@ _NO_CREDENTIAL = (
     "No credential: send an `Authorization` header (the gateway has no default credential, "
     "UPSTREAM_AUTHORIZATION)."
 )
+# When the client sent none and the gateway's configured default was rejected.
+_CONFIGURED_REJECTED = (
+    "The upstream rejected the gateway's configured default credential "
+    "(UPSTREAM_AUTHORIZATION), used because the request sent no `Authorization` header: "
+    "the gateway's operator has to renew or correct it; meanwhile, send your own "
+    "`Authorization` header."
+)
 
 # Sent with every call (httpx.AsyncClient's defaults, under the gateway's name).
 _HEADERS = {
@@ -309,8 +316,11 @@ class UpstreamClient:
                 response = await self._exchange(outgoing)
             body = _checked_body(endpoint, response)
         except _Failure as failure:
-            if credential.authorization is None and failure.error.code == "UNAUTHENTICATED":
-                failure.error = errors.Unauthenticated(_NO_CREDENTIAL)
+            if failure.error.code == errors.Unauthenticated.code:
+                if credential.authorization is None:
+                    failure.error = errors.Unauthenticated(_NO_CREDENTIAL)
+                elif credential.configured:
+                    failure.error = errors.Unauthenticated(_CONFIGURED_REJECTED)
             breaker.record(failed=failure.breaker_failure)
             if not failure.breaker_failure:
                 self._last_answer = time.monotonic()

@@ -226,24 +226,35 @@ async def test_a_rate_limited_client_is_told_its_count_and_when_to_retry(
     assert value(metrics, "graphql_errors_total", code="RATE_LIMITED") == 1
 
 
+WRONG = "Basic d3Jvbmc6d3Jvbmc="
+
+
 @pytest.mark.parametrize(
-    ("authorization", "expected"),
+    ("configured", "sent", "expected"),
     [
-        ("Basic d3Jvbmc6d3Jvbmc=", "rejected the credential"),
-        (None, "send an `Authorization` header"),
+        # The client's own credential, rejected (a default or not): the client's to fix.
+        (None, WRONG, "rejected the credential in the `Authorization` header"),
+        (DEMO_AUTHORIZATION, WRONG, "rejected the credential in the `Authorization` header"),
+        # The gateway's configured default, rejected: the operator's to fix.
+        (WRONG, None, "rejected the gateway's configured default credential"),
+        # None at all.
+        (None, None, "No credential: send an `Authorization` header"),
     ],
 )
-async def test_a_rejected_credential_is_not_a_missing_one(
-    sandbox: SandboxAdmin, authorization: str | None, expected: str
+async def test_a_rejected_credential_is_not_a_missing_one_nor_the_gateway_s(
+    sandbox: SandboxAdmin, configured: str | None, sent: str | None, expected: str
 ) -> None:
-    async with gateway_for(Settings(upstream_url=sandbox.url)) as gateway:
+    settings = Settings(upstream_url=sandbox.url, upstream_authorization=configured)
+    async with gateway_for(settings) as gateway:
         body = await gateway.query(
             'query P { promotion(programId: "973", id: "200001") { id } }',
-            authorization=authorization,
+            authorization=sent,
         )
     [error] = body["errors"]
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
     assert expected in error["message"]
+    assert WRONG not in error["message"]
+    assert WRONG.split()[1] not in error["message"]
 
 
 async def test_a_development_gateway_needs_no_preflight_header_for_get(

@@ -26,11 +26,19 @@ def test_each_request_gets_its_own() -> None:
     assert CREDENTIALS.of(request(b"Basic a")) != CREDENTIALS.of(request(b"Basic b"))
 
 
-def test_a_request_without_one_gets_the_configured_default() -> None:
-    assert CREDENTIALS.of(request()) == Credential.from_header("Basic default", secret=b"k")
+def test_a_request_without_one_gets_the_configured_default_marked_as_such() -> None:
+    for scope in (request(), request(b"  ")):
+        default = CREDENTIALS.of(scope)
+        assert default.authorization == "Basic default"
+        assert (
+            default.fingerprint == Credential.from_header("Basic default", secret=b"k").fingerprint
+        )
+        assert default.configured
+    assert not CREDENTIALS.of(request(b"Basic mine")).configured
     anonymous = Credentials(None, secret=b"k").of(request())
     assert anonymous.authorization is None
     assert anonymous.fingerprint == "anonymous"
+    assert not anonymous.configured
 
 
 async def test_the_front_door_and_the_view_share_the_request_s_one_credential() -> None:
