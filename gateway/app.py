@@ -58,10 +58,6 @@ class Upstream:
         self._client: UpstreamClient | None = None
 
     @property
-    def opened(self) -> UpstreamClient | None:
-        return self._client
-
-    @property
     def client(self) -> UpstreamClient:
         if self._client is None:
             raise RuntimeError("the upstream client is opened by the app's lifespan")

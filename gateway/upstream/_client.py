@@ -206,11 +206,6 @@ class UpstreamClient:
         self.slots = CallSlots(
             limit=settings.upstream_max_concurrency, max_queue=settings.upstream_max_queue
         )
-        self._last_answer = -math.inf  # monotonic time of the last healthy answer
-
-    def answered_within(self, seconds: float) -> bool:
-        """Did the upstream answer healthily (a 2xx, or a 4xx about a request) lately?"""
-        return time.monotonic() - self._last_answer <= seconds
 
     async def promotion(
         self, credential: Credential, program_id: str, promotion_id: str, caller: Caller
@@ -322,8 +317,6 @@ class UpstreamClient:
                 elif credential.configured:
                     failure.error = errors.Unauthenticated(_CONFIGURED_REJECTED)
             breaker.record(failed=failure.breaker_failure)
-            if not failure.breaker_failure:
-                self._last_answer = time.monotonic()
             if failure.error.code == errors.RateLimited.code:
                 self.rate_limit.throttle(credential.fingerprint, failure.retry_after_s)
             raise
@@ -331,7 +324,6 @@ class UpstreamClient:
             breaker.release()
             raise
         breaker.record(failed=False)
-        self._last_answer = time.monotonic()
         return body
 
     async def _exchange(self, outgoing: _Outgoing) -> _Response:
