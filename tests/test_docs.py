@@ -12,6 +12,7 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import graphql
 import pytest
@@ -69,6 +70,27 @@ def fenced_blocks(text: str, language: str) -> list[str]:
         else:
             current.append(line)
     return blocks
+
+
+def named_example(text: str, name: str) -> str:
+    """The ```graphql block of `text` whose one operation is named `name`."""
+    (block,) = [
+        block
+        for block in fenced_blocks(text, "graphql")
+        if any(
+            isinstance(d, graphql.OperationDefinitionNode) and d.name and d.name.value == name
+            for d in graphql.parse(block).definitions
+        )
+    ]
+    return block
+
+
+def example_variables(text: str) -> dict[str, Any]:
+    """The variables `text` gives its examples: its "Variables: `{...}`" JSON."""
+    found = re.search(r"Variables: `(\{.*?\})`", text)
+    assert found is not None, "no Variables: `{...}` line"
+    variables: dict[str, Any] = json.loads(found.group(1))
+    return variables
 
 
 def links(text: str) -> list[tuple[int, str]]:
@@ -300,7 +322,7 @@ async def test_each_readme_example_runs_as_pasted(sandbox: SandboxAdmin) -> None
     """Each block is one named operation, sent as it stands (no operationName), with the
     README's variables when it declares some; the sandbox answers it without an error."""
     text = README.read_text()
-    variables = json.loads(re.search(r"Variables: `(\{.*?\})`", text).group(1))  # type: ignore[union-attr]
+    variables = example_variables(text)
     async with gateway_for(settings_for(sandbox.url)) as gateway:
         for block in fenced_blocks(text, "graphql"):
             [operation] = graphql.parse(block).definitions

@@ -381,9 +381,11 @@ async def test_the_ide_s_files_are_cached_for_a_year_and_nothing_else_is_served(
 
 
 def test_the_ide_example_is_the_readmes() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    assert EXAMPLE_QUERY in readme
-    assert EXAMPLE_VARIABLES["mobile"] in readme
+    from tests.test_docs import README, example_variables, named_example
+
+    readme = README.read_text()
+    assert named_example(readme, "Wallet") == EXAMPLE_QUERY
+    assert example_variables(readme) == EXAMPLE_VARIABLES
 
 
 @asynccontextmanager
