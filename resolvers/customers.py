@@ -9,6 +9,8 @@ own lookup already under way in the request's loader.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import NamedTuple
 
 from gateway.errors import BadUserInput
 from gateway.upstream import records
@@ -20,24 +22,42 @@ from resolvers.promotions import numeric_id
 CONNECTION = "customer-promotions"
 
 
-class WalletPromotion(records.CustomerPromotion):
-    """A customer's promotion, knowing whose it is: what `CustomerPromotion.id` is
-    made of (the upstream record is the promotion alone)."""
+class WalletPromotion(NamedTuple):
+    """A customer's promotion as it is served: whose it is (`customer_id`, what
+    `CustomerPromotion.id` is made of besides the promotion's ids) and the upstream
+    record's fields, in its order (the upstream record is the promotion alone;
+    tests/resolvers/test_customers.py checks the two still agree)."""
 
     customer_id: str
+    promotion_id: str
+    program_id: str
+    name: str
+    description: str | None
+    identifier: str | None
+    active: bool
+    start_date: datetime | None
+    end_date: datetime | None
+    event_name: str | None
+    type: records.PromotionType | None
+    metadata: tuple[records.PromotionMetadata, ...]
+    limits: records.Limits | None
+    usage: records.CustomerUsage | None
+    restrictions: tuple[records.Restriction, ...]
+    timelines: tuple[records.Timeline, ...]
 
     @classmethod
     def of(cls, customer_id: str, promotion: records.CustomerPromotion) -> WalletPromotion:
-        owned = cls._make(promotion)
-        owned.customer_id = customer_id
-        return owned
+        """`promotion` in the wallet of the customer `customer_id` (never empty: ids
+        made without it could collide across customers)."""
+        if not customer_id:
+            raise ValueError("a customer's promotion needs the customer's id")
+        return cls._make((customer_id, *promotion))
 
 
-def customer_promotion_id(promotion: records.CustomerPromotion) -> str:
+def customer_promotion_id(promotion: WalletPromotion) -> str:
     """Stable and unique across customers: the customer's id, the program's and the
     promotion's, so a normalized client cache keeps each customer's usage apart."""
-    customer_id = promotion.customer_id if isinstance(promotion, WalletPromotion) else ""
-    return f"{customer_id}:{promotion.program_id}:{promotion.promotion_id}"
+    return f"{promotion.customer_id}:{promotion.program_id}:{promotion.promotion_id}"
 
 
 def identity(
@@ -90,7 +110,7 @@ async def customer(
 
 async def promotions(
     context: RequestContext, query: CustomerPromotionsQuery
-) -> Window[records.CustomerPromotion]:
+) -> Window[WalletPromotion]:
     page = await context.loaders.customer_promotions.load(query)
     total = page.total_count
     return Window(
@@ -101,19 +121,19 @@ async def promotions(
 
 
 async def promotion_details(
-    context: RequestContext, promotion: records.CustomerPromotion
+    context: RequestContext, promotion: WalletPromotion
 ) -> records.Promotion:
     return await context.loaders.promotion.load((promotion.program_id, promotion.promotion_id))
 
 
 def cached_promotion_details(
-    context: RequestContext, promotion: records.CustomerPromotion
+    context: RequestContext, promotion: WalletPromotion
 ) -> records.Promotion | None:
     return context.loaders.cached_promotion((promotion.program_id, promotion.promotion_id))
 
 
 def cached_promotion_details_served(
-    context: RequestContext, promotions: list[records.CustomerPromotion]
+    context: RequestContext, promotions: list[WalletPromotion]
 ) -> None:
     context.loaders.cached_promotions_served(
         [(promotion.program_id, promotion.promotion_id) for promotion in promotions]

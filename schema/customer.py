@@ -76,18 +76,20 @@ class Timeline:
 
 
 def promotion_at_hand(
-    promotion: records.CustomerPromotion, context: RequestContext
+    promotion: resolvers.customers.WalletPromotion, context: RequestContext
 ) -> records.Promotion | None:
     """The promotion's details when the cache holds them fresh (a look: nothing counted)."""
     return resolvers.customers.cached_promotion_details(context, promotion)
 
 
-def promotions_served(promotions: list[records.CustomerPromotion], context: RequestContext) -> None:
+def promotions_served(
+    promotions: list[resolvers.customers.WalletPromotion], context: RequestContext
+) -> None:
     resolvers.customers.cached_promotion_details_served(context, promotions)
 
 
 def customer_promotion_details(
-    promotion: Parent[records.CustomerPromotion], info: Info
+    promotion: Parent[resolvers.customers.WalletPromotion], info: Info
 ) -> Promotion | None:
     """Synchronous when the details are at hand; otherwise an awaitable, which
     graphql-core awaits like an async resolver's result."""
@@ -99,21 +101,22 @@ def customer_promotion_details(
 
 
 async def _load_promotion_details(
-    promotion: records.CustomerPromotion, info: Info
+    promotion: resolvers.customers.WalletPromotion, info: Info
 ) -> Promotion | None:
     found = await resolvers.customers.promotion_details(info.context, promotion)
     served(info, found)
     return as_view(found, Promotion)
 
 
-def customer_promotion_id(promotion: Parent[records.CustomerPromotion]) -> ID:
+def customer_promotion_id(promotion: Parent[resolvers.customers.WalletPromotion]) -> ID:
     return ID(resolvers.customers.customer_promotion_id(promotion))
 
 
 @strawberry.type(description="A promotion as one customer sees it.")
 class CustomerPromotion:
-    """Served as the record itself (`schema/views.py`): its fields are the record's
-    attributes, and its resolvers take the record as their parent."""
+    """Served as the record itself (`schema/views.py`), here the upstream record with
+    its customer's id (`resolvers.customers.WalletPromotion`): its fields are the
+    record's attributes, and its resolvers take the record as their parent."""
 
     id: ID = field(
         resolver=customer_promotion_id,

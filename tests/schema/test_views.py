@@ -5,6 +5,7 @@ from strawberry.types.base import get_object_definition
 
 from gateway.upstream import records
 from gateway.upstream.queries import CustomerIdentity
+from resolvers.customers import WalletPromotion
 from schema.customer import (
     Customer,
     CustomerPromotion,
@@ -33,7 +34,7 @@ from schema.views import attribute_fields
 # Strawberry types whose source is the record itself (schema/views.py).
 RECORD_VIEWS = [
     (Promotion, records.Promotion),
-    (CustomerPromotion, records.CustomerPromotion),
+    (CustomerPromotion, WalletPromotion),
     (PromotionLimits, records.Limits),
     (Restriction, records.Restriction),
     (RestrictionPeriod, records.RestrictionPeriod),
