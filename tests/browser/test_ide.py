@@ -4,9 +4,11 @@
 Against a gateway started as a person starts it (`python -m gateway`, which embeds
 the sandbox) with a fake UPSTREAM_AUTHORIZATION configured, and against one whose
 upstream is not the embedded sandbox: the page loads with every request kept on
-127.0.0.1, no console error and no CSP violation; the wallet query shows the
-customer's data; the explain panel draws one bar per upstream call, the by-id calls
-overlapping in time; no configured credential is anywhere in the page or its storage.
+127.0.0.1, under the strict Content-Security-Policy it sends (nothing 'unsafe-'), no
+console error and no CSP violation; the wallet query shows the customer's data; the
+explain panel draws one bar per upstream call, the by-id calls overlapping in time,
+its totals exact; run again warm, the by-id calls are hit bars in the hit colour; no
+configured credential is anywhere in the page or its storage.
 With IDE_SCREENSHOTS=docs (`make screenshots`) it saves docs/ide.png and
 docs/explain-panel.png.
 """
@@ -54,6 +56,7 @@ class Watched:
     errors: list[str] = field(default_factory=list)
     bodies: list[str] = field(default_factory=list)
     explained: list[dict[str, Any]] = field(default_factory=list)
+    policy: str | None = None  # the page response's Content-Security-Policy
 
 
 # Before any of the page's scripts: CSP violations are recorded where the test reads them.
@@ -116,7 +119,10 @@ def opened(browser: Any, url: str) -> tuple[Any, Any, Watched]:
     page.on("console", lambda m: watched.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: watched.errors.append(str(e)))
     page.on("response", responded)
-    page.goto(f"{url}/graphql")
+    response = page.goto(f"{url}/graphql")
+    assert response is not None
+    assert response.status == 200
+    watched.policy = response.headers.get("content-security-policy")
     page.wait_for_selector(".graphiql-container")
     page.wait_for_selector(".graphiql-query-editor .CodeMirror")
     return context, page, watched
@@ -163,12 +169,43 @@ def bars(page: Any) -> list[dict[str, Any]]:
     return found
 
 
+def totals(page: Any) -> dict[str, str]:
+    """The panel's totals, term by term (its <dt>/<dd> pairs)."""
+    shown: dict[str, str] = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.gx-totals dt')]
+            .map(dt => [dt.textContent, dt.nextElementSibling.textContent]))"""
+    )
+    return shown
+
+
+def colour(page: Any, selector: str) -> str:
+    found: str = page.evaluate(
+        "(s) => getComputedStyle(document.querySelector(s)).backgroundColor", selector
+    )
+    return found
+
+
+def explained_runs(page: Any, watched: Watched, count: int) -> list[dict[str, Any]]:
+    """The explained answers, once `count` of them have arrived (bounded wait)."""
+    for _ in range(200):
+        if len(watched.explained) >= count:
+            break
+        page.wait_for_timeout(50)
+    assert len(watched.explained) == count
+    return watched.explained
+
+
 def storage(page: Any) -> str:
     stored: str = page.evaluate("() => JSON.stringify(Object.assign({}, localStorage))")
     return stored
 
 
 def no_trouble(page: Any, watched: Watched) -> None:
+    # The page itself sends a strict policy: only the gateway's files, nothing unsafe.
+    assert watched.policy is not None
+    assert "script-src 'self';" in watched.policy
+    assert "default-src 'self';" in watched.policy
+    assert "'unsafe-" not in watched.policy
     assert watched.outside == []
     assert watched.errors == []
     assert page.evaluate("() => window.__violations") == []
@@ -208,7 +245,7 @@ def test_the_ide_on_the_embedded_sandbox(browser: Any, embedded: tuple[str, str]
 
         # The explain panel (open by default) draws the run just made.
         page.wait_for_selector(".gx-bar")
-        (explained,) = watched.explained
+        (explained,) = explained_runs(page, watched, 1)
         calls = explained["extensions"]["explain"]["calls"]
         drawn = bars(page)
         assert len(drawn) == len(calls)
@@ -222,9 +259,11 @@ def test_the_ide_on_the_embedded_sandbox(browser: Any, embedded: tuple[str, str]
         # Batching: all by-id calls in flight at once, in the data and on screen.
         assert max(b["start"] for b in by_id) < min(b["end"] for b in by_id)
         assert max(b["left"] for b in by_id) < min(b["right"] for b in by_id)
-        totals = page.locator(".gx-totals").inner_text()
-        assert f"{len(made)}" in totals
-        assert "of 120 calls allowed" in totals
+        shown = totals(page)
+        estimated = explained["extensions"]["explain"]["totals"]["estimatedUpstreamCalls"]
+        assert shown["Upstream calls"] == str(len(made))  # no retries: the count alone
+        assert shown["Cache hits"] == "0"  # the gateway has just started
+        assert shown["Estimated cost"] == f"{estimated} of 120 calls allowed"
 
         # A dialog adds a <style> (scroll lock): allowed by the page's nonce.
         styles = "() => document.querySelectorAll('style').length"
@@ -254,6 +293,30 @@ def test_the_ide_on_the_embedded_sandbox(browser: Any, embedded: tuple[str, str]
             bottom = panel["y"] + panel["height"] + 16
             clip = {**pane, "height": min(pane["height"], bottom - pane["y"])}
             page.screenshot(path=str(folder / "explain-panel.png"), clip=clip)
+
+        # Warm: the same query again; the by-id promotions come from the cache.
+        before = httpx.get(f"{sandbox_url}/__sandbox/stats").json()
+        page.click(".graphiql-execute-button")
+        page.wait_for_selector(".gx-bar.gx-hit")
+        _cold, warm = explained_runs(page, watched, 2)
+        warm_stats = httpx.get(f"{sandbox_url}/__sandbox/stats").json()
+        called = sum(warm_stats["calls"].values()) - sum(before["calls"].values())
+        drawn = bars(page)
+        assert len(drawn) == len(warm["extensions"]["explain"]["calls"])
+        hits = [b for b in drawn if b["endpoint"] == "promotion" and b["cache"] == "hit"]
+        assert len(hits) == len(by_id)
+        assert not [b for b in drawn if b["cache"] == "miss"]
+        # Each hit drawn, in the hit colour (the legend's), not the miss colour.
+        assert all(b["right"] > b["left"] for b in hits)
+        assert all(b["end"] >= b["start"] for b in hits)
+        green = colour(page, ".gx-legend .gx-swatch.gx-hit")
+        assert colour(page, ".gx-bar.gx-hit") == green
+        assert green != colour(page, ".gx-legend .gx-swatch.gx-miss")
+        assert page.locator(".gx-bar.gx-hit").count() == len(hits)
+        shown = totals(page)
+        assert shown["Upstream calls"] == str(called) == "1"  # the customer lookup only
+        assert shown["Cache hits"] == str(len(hits))
+        no_trouble(page, watched)
     finally:
         context.close()
 
