@@ -7,12 +7,14 @@ one linear measurement and no more), measures the operation
 Documents listed as trusted were parsed and validated at start-up, and documents
 that passed before are remembered by their text (`AcceptedDocuments`): both skip
 parsing, the limits and validation here, and only their cost, which depends on
-the variables, is checked.
+the variables, is checked. A document of several operations must come with the
+`operationName` to run (`OperationNotChosen`, a 400 like an unknown name).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from cachetools import LRUCache
@@ -25,6 +27,7 @@ from graphql import (
     validate,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from gateway import errors
 from gateway.operations._cost import CostEstimates
@@ -105,6 +108,38 @@ class AcceptedDocuments:
             self._documents[body] = document
 
 
+class OperationNotChosen(CannotGetOperationTypeError):
+    """A document of several operations and no `operationName`: a request error
+    (GraphQL over HTTP), refused before anything runs like an unknown
+    `operationName`, which strawberry's view answers with a 400 for us to shape."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(None)
+        self.names = names
+
+    def as_http_error_reason(self) -> str:
+        return (
+            f"The document holds {len(self.names)} operations ({', '.join(self.names)}): "
+            "name the one to run in `operationName`."
+        )
+
+
+# Whether the request named its operation (`operationName`), as the schema's `execute`
+# was given it: strawberry's execution context answers the first operation's name
+# when none was given, so the guard cannot tell from it.
+OPERATION_NAMED: ContextVar[bool] = ContextVar("operation_named", default=True)
+
+
+def check_one_operation(document: DocumentNode, named: bool) -> None:
+    """Raise OperationNotChosen when the document has several operations and the
+    request named none."""
+    if named:
+        return
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) > 1:
+        raise OperationNotChosen([o.name.value if o.name else "anonymous" for o in operations])
+
+
 class OperationGuard(SchemaExtension):
     def __init__(
         self,
@@ -136,6 +171,7 @@ class OperationGuard(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None:
+            check_one_operation(document, OPERATION_NAMED.get())
             try:
                 if not self._validated_before:
                     check_operations(document, self._policy.limits)

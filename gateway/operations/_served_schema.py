@@ -8,18 +8,20 @@ reverse order: the report, first, sees the errors ErrorCodes has coded.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from gateway.observability import Metrics, Tracing
 from gateway.operations._cost import CostEstimates
 from gateway.operations._error_codes import ErrorCodes
 from gateway.operations._guard import (
+    OPERATION_NAMED,
     AcceptedDocuments,
     OperationGuard,
     OperationPolicy,
@@ -31,6 +33,31 @@ from schema import build_schema
 
 
 class GatewaySchema(strawberry.Schema):
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """strawberry's, telling the guard whether the request named its operation."""
+        named = OPERATION_NAMED.set(operation_name is not None)
+        try:
+            return await super().execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed_operation_types,
+                operation_extensions,
+            )
+        finally:
+            OPERATION_NAMED.reset(named)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

@@ -18,6 +18,7 @@ JSON = "application/json"
 TYPENAME = {"query": "{ __typename }"}
 TYPE_QUERY = "query Type($name: String!) { __type(name: $name) { name } }"
 NOT_A_FIELD = "{ notAFieldOfQuery }"
+TWO_OPERATIONS = "query A { __typename } query B { __typename }"
 # The audit's own (its unused variable is a validation failure first, in graphql-js too).
 AUDIT_COERCE_FAILURE = {
     "query": "query CoerceFailure($id: ID!){ __typename }",
@@ -280,6 +281,7 @@ async def test_a_malformed_get_is_400_bad_request(
             "OPERATION_LIMIT_EXCEEDED",
             id="over-a-limit",
         ),
+        pytest.param({"query": TWO_OPERATIONS}, "BAD_REQUEST", id="no-operation-name"),
     ],
 )
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -317,6 +319,32 @@ async def test_request_errors_keep_200_and_null_data_in_application_json(
     body = response.json()
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == expected_code
+
+
+@pytest.mark.parametrize("accept", [GQL, JSON])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_several_operations_and_no_operation_name_is_refused_not_run(
+    http: httpx.AsyncClient, accept: str, method: str
+) -> None:
+    # A request error by the spec (not "run the first one"): refused before anything
+    # runs, in the one refusal shape whatever the media type.
+    if method == "GET":
+        response = await http.get(
+            "/graphql", params={"query": TWO_OPERATIONS}, headers={"Accept": accept}
+        )
+    else:
+        response = await post(http, {"query": TWO_OPERATIONS}, accept=accept)
+    assert response.status_code == 400
+    assert media_type(response) == accept
+    body = response.json()
+    assert set(body) == {"errors"}
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "2 operations (A, B)" in error["message"]
+    assert "`operationName`" in error["message"]
+    chosen = await post(http, {"query": TWO_OPERATIONS, "operationName": "B"}, accept=accept)
+    assert chosen.status_code == 200
+    assert chosen.json() == {"data": {"__typename": "Query"}}
 
 
 @pytest.mark.parametrize("accept", [GQL, JSON])
