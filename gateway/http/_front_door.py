@@ -175,7 +175,8 @@ class FrontDoor:
         return replay(json.dumps(resolved).encode() if resolved is not payload else body, receive)
 
     def _get(self, scope: Scope, headers: Headers) -> Scope:
-        params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        params = dict(parse_qsl(query_string, keep_blank_values=True))
         if "query" not in params and "extensions" not in params:
             return scope  # no operation: the IDE page, if there is one
         payload: dict[str, Any] = dict(params)
@@ -239,11 +240,15 @@ _SHAPES: tuple[tuple[str, type, str], ...] = (
 
 
 def _check_parameters(payload: dict[str, Any]) -> None:
-    """GraphQL over HTTP's request parameters: each of its type, or null."""
+    """GraphQL over HTTP's request parameters: each of its type, or null. A blank
+    `query` is no query (taken out of `payload`)."""
     for name, kind, spelled in _SHAPES:
         value = payload.get(name)
         if value is not None and not isinstance(value, kind):
             raise errors.BadRequest(f"`{name}` must be {spelled} or null, not {_json_type(value)}.")
+    query = payload.get("query")
+    if query is not None and not query.strip():
+        del payload["query"]
     if payload.get("query") is None and _persisted_hash(payload) is None:
         raise errors.BadRequest(MISSING_QUERY)
 

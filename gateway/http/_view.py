@@ -109,7 +109,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 f"(the Accept header was {request.headers.get('accept')!r})."
             )
         state[_MEDIA_TYPE] = media_type
-        if method == "GET" and "query" not in request.query_params:
+        if method == "GET" and not request.query_params.get("query", "").strip():
             raise errors.BadRequest(MISSING_QUERY)
         response = await self.run(request)
         response.headers["content-type"] = content_type(media_type)

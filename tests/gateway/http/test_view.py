@@ -144,6 +144,8 @@ async def test_a_post_that_is_not_json_is_415(
         pytest.param(b'{ "not a JSON', "not valid JSON", id="BCF8-B7N8-B6DC"),
         pytest.param(b'{"qeury": "{ __typename }"}', "no `query`", id="8764-3E3A"),
         pytest.param(b'{"notquery": "{ __typename }"}', "no `query`", id="423L"),
+        pytest.param(b'{"query": ""}', "no `query`", id="blank-query"),
+        pytest.param(b'{"query": " \\n"}', "no `query`", id="whitespace-query"),
         pytest.param(b'{"query": {"obj": "ect"}}', "`query` must be a string", id="LKJ0"),
         pytest.param(b'{"query": 0}', "`query` must be a string", id="LKJ1"),
         pytest.param(b'{"query": false}', "`query` must be a string", id="LKJ2"),
@@ -248,6 +250,8 @@ async def test_a_mutation_over_get_is_4xx(http: httpx.AsyncClient) -> None:
         ({"query": "{ __typename }", "variables": "{not json"}, "`variables` is not valid JSON"),
         ({"query": "{ __typename }", "variables": "[1]"}, "`variables` must be an object"),
         ({"variables": "{}"}, "no `query`"),
+        ({"query": ""}, "no `query`"),
+        ({"query": "  ", "variables": "{}"}, "no `query`"),
     ],
 )
 async def test_a_malformed_get_is_400_bad_request(
