@@ -1,8 +1,9 @@
 """/healthz: the process answers. /readyz: this process should be sent traffic.
 
 Readiness is about this process only: it is ready once the lifespan has opened
-the upstream client, until it starts draining (SIGTERM, or the lifespan's
-shutdown), and while it is not shedding requests (`Load` full). The upstream is
+the upstream client, until it starts draining (at SIGTERM: for SHUTDOWN_DRAIN_S
+the worker still serves, with /readyz 503, see gateway.runtime; or at the
+lifespan's shutdown), and while it is not shedding requests (`Load` full). The upstream is
 shared by every pod: its outage must not take them all out of rotation at once,
 when each could still serve what it has cached (stale if need be). So /readyz
 stays 200 through an upstream outage and only reports the upstream's state in

@@ -1,5 +1,6 @@
 """What each uvicorn worker process runs: its settings from the environment (each
-worker reads them), logging, the app, and the heap tuned for serving."""
+worker reads them), logging, the app, draining on SIGTERM (`_drain`), and the heap
+tuned for serving."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.observability import configure_logging
+from gateway.runtime._drain import drain_on_sigterm
 from gateway.runtime._heap import tune_for_serving
 from gateway.runtime._sandbox import EMBEDDED_SANDBOX
 from gateway.settings import Settings
@@ -20,6 +22,7 @@ def app_from_env() -> Starlette:
     settings = Settings.from_env()
     configure_logging(settings.log_level, json_lines=settings.is_production)
     app = create_app(settings, sandbox_authorization=sandbox_authorization(settings, os.environ))
+    drain_on_sigterm(app.state.readiness.drain, settings.shutdown_drain_s)
     tune_for_serving()
     return app
 

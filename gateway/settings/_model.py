@@ -253,11 +253,21 @@ class Settings:
         256,
         "GraphQL requests in progress per worker; beyond it, HTTP 503 with `Retry-After`.",
     )
+    shutdown_drain_s: float = setting(
+        "SHUTDOWN_DRAIN_S",
+        p.non_negative_float,
+        0.0,
+        "On SIGTERM, how long in seconds each worker goes on serving with /readyz answering "
+        "503, for load balancers that poll it, before it stops accepting connections "
+        "(then SHUTDOWN_GRACE_S). 0: it stops accepting at once (Kubernetes takes a "
+        "terminating pod out of its endpoints itself; the preStop pause covers the delay).",
+    )
     shutdown_grace_s: float = setting(
         "SHUTDOWN_GRACE_S",
         p.non_negative_float,
         20.0,
-        "On SIGTERM, how long in seconds the requests in progress may take to finish.",
+        "On SIGTERM, once draining is over, how long in seconds the requests in progress may "
+        "take to finish.",
     )
     # Operation limits, checked before any upstream call (fragments counted where spread).
     max_depth: int = setting(

@@ -87,7 +87,8 @@ def test_settings_come_from_the_configmap_and_secret(kinds: dict[str, dict[str, 
     settings = Settings.from_env(environment)
     assert settings.is_production
     grace = kinds["Deployment"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
-    assert grace > settings.shutdown_grace_s + 5  # the preStop pause, then the grace
+    # The preStop pause, then the drain and the grace.
+    assert grace > 5 + settings.shutdown_drain_s + settings.shutdown_grace_s
 
 
 def test_the_quota_holds_at_the_most_replicas(kinds: dict[str, dict[str, Any]]) -> None:
