@@ -1,5 +1,6 @@
 """What operators and query authors see: metrics, explain mode, request ids, logs,
-readiness, traces and the IDE, against the sandbox over real HTTP."""
+traces and the IDE, against the sandbox over real HTTP (readiness:
+tests/gateway/http/test_health.py)."""
 
 import asyncio
 import gc
@@ -214,79 +215,6 @@ async def test_each_request_logs_one_json_line_without_credentials(
     text = caplog.text + json.dumps(lines)
     for secret in SECRETS:
         assert secret not in text
-
-
-async def test_readiness_stays_200_through_an_upstream_outage_and_says_so(
-    sandbox: SandboxAdmin,
-) -> None:
-    settings = settings_for(sandbox.url, breaker_failure_threshold=1, breaker_open_s=0.5)
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
-        starting = await http.get("/readyz")
-        assert starting.status_code == 503  # lifespan not started
-        assert starting.json()["reasons"][0].startswith("starting")
-        async with app.router.lifespan_context(app):
-            gateway = GatewayClient(http)
-            ready = await http.get("/readyz")
-            assert ready.json() == {"status": "ready", "upstream": {"status": "ok"}}
-            sandbox.faults(endpoint={"customer_promotions": {"status": 503}})
-            await gateway.query(
-                f'{{ customer(identifierType: MOBILE, identifierValue: "{BIG_CUSTOMER}") {{ id }} }}'
-            )
-            down = await http.get("/readyz")
-            # The upstream is every pod's: its outage must not take them all out of rotation.
-            assert down.status_code == 200
-            assert down.json() == {
-                "status": "ready",
-                "upstream": {"status": "degraded", "circuits": {"customer_promotions": "open"}},
-            }
-            sandbox.reset()
-            await asyncio.sleep(0.6)  # the open period ends: the next call probes
-            await gateway.query(
-                f'{{ customer(identifierType: MOBILE, identifierValue: "{BIG_CUSTOMER}") {{ id }} }}'
-            )
-            assert (await http.get("/readyz")).json()["upstream"] == {"status": "ok"}
-        stopped = await http.get("/readyz")
-    assert stopped.status_code == 503
-    assert stopped.json()["reasons"][0].startswith("draining")
-
-
-async def test_readiness_is_503_while_draining_as_requests_are_still_served(
-    sandbox: SandboxAdmin,
-) -> None:
-    app = create_app(settings_for(sandbox.url))
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        httpx.AsyncClient(transport=transport, base_url="http://gateway") as http,
-        app.router.lifespan_context(app),
-    ):
-        assert (await http.get("/readyz")).status_code == 200
-        app.state.readiness.drain()  # what the server does on SIGTERM
-        draining = await http.get("/readyz")
-        served = await GatewayClient(http).query(PROMOTION)
-    assert draining.status_code == 503
-    assert draining.json()["status"] == "unavailable"
-    assert draining.json()["reasons"] == ["draining: the process is shutting down"]
-    assert served["data"]["promotion"]["id"] == "200001"
-
-
-async def test_readiness_is_503_while_the_worker_sheds_requests(sandbox: SandboxAdmin) -> None:
-    sandbox.faults(latency_ms=800)
-    app = create_app(settings_for(sandbox.url, max_concurrent_requests=1))
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        httpx.AsyncClient(transport=transport, base_url="http://gateway") as http,
-        app.router.lifespan_context(app),
-    ):
-        slow = asyncio.ensure_future(GatewayClient(http).post(PROMOTION))
-        await asyncio.sleep(0.3)
-        full = await http.get("/readyz")
-        await slow
-        after = await http.get("/readyz")
-    assert full.status_code == 503
-    assert full.json()["reasons"] == ["overloaded: 1 requests in progress, at most 1"]
-    assert after.status_code == 200
 
 
 async def test_a_span_per_operation_and_per_upstream_call(sandbox: SandboxAdmin) -> None:
