@@ -57,7 +57,8 @@ def refusal(
     """Status, headers and body refusing the request of `scope` with `error`.
 
     One shape whatever the layer: `{"errors": [{"message", "extensions": {"code",
-    ...}}]}` and no `data` (nothing ran), in the media type the client accepts. The
+    ...}}]}` and no `data` (nothing ran), in the media type the client accepts, marked
+    `Cache-Control: private, no-store` and `Vary: Authorization`. The
     code is noted in the request's state and record, for the metrics and the log line.
     """
     note_refusal(scope, error.code)
@@ -73,6 +74,8 @@ def refusal(
             (b"content-type", content_type(media_type).encode()),
             (b"content-length", str(len(payload)).encode()),
             (b"cache-control", b"private, no-store"),
+            # As on every GraphQL response: a cache must not give one client's answer to another.
+            (b"vary", b"Authorization"),
             *extra,
         ],
         payload,

@@ -88,6 +88,10 @@ class GatewayCORS(CORSMiddleware):
                 refused.headers.update(
                     {k: v for k, v in response.headers.items() if k.startswith("access-control")}
                 )
+                # The answer depends on the Origin, as the preflight's own would have said.
+                for varies in response.headers.get("vary", "").split(","):
+                    if varies.strip():
+                        refused.headers.add_vary_header(varies.strip())
                 response = refused
             await response(scope, receive, send)
             return

@@ -306,7 +306,9 @@ def _private(send: Send) -> Send:
         if message["type"] == "http.response.start":
             headers = MutableHeaders(scope=message)
             headers["Cache-Control"] = "private, no-store"
-            headers.add_vary_header("Authorization")
+            varies = {v.strip().lower() for v in headers.get("vary", "").split(",")}
+            if "authorization" not in varies:  # a refusal says it already
+                headers.add_vary_header("Authorization")
         await send(message)
 
     return marked

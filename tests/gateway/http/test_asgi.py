@@ -129,6 +129,9 @@ async def test_every_refusal_is_one_json_shape_counted_and_logged(
         accept if accept is not None and code != "NOT_ACCEPTABLE" else "application/json"
     )
     assert response.headers["content-type"] == f"{expected_type}; charset=utf-8"
+    # Private to the credential, as every GraphQL response is (docs/security.md).
+    assert response.headers["cache-control"] == "private, no-store"
+    assert [v.strip() for v in response.headers["vary"].split(",")].count("Authorization") == 1
     body = response.json()
     assert set(body) == {"errors"}  # no data: nothing ran
     [error] = body["errors"]

@@ -24,6 +24,10 @@ def preflight(origin: str, headers: str = CLIENT_HEADERS, method: str = "POST") 
     }
 
 
+def vary(response: Any) -> list[str]:
+    return [v.strip() for v in response.headers.get("vary", "").split(",")]
+
+
 async def options(settings: dict[str, Any], sandbox: SandboxAdmin, **headers: str) -> Any:
     async with gateway_for(settings_for(sandbox.url, **settings)) as gateway:
         return await gateway.http.options("/graphql", headers=headers)
@@ -54,6 +58,7 @@ async def test_development_allows_no_other_origin(sandbox: SandboxAdmin, origin:
     response = await options({}, sandbox, **preflight(origin))
     assert response.status_code == 400
     assert "access-control-allow-origin" not in response.headers
+    assert "Origin" in vary(response)  # the answer depends on the origin
     assert response.json()["errors"][0]["extensions"]["code"] == "CORS_NOT_ALLOWED"
     assert "CORS_ORIGINS" in response.json()["errors"][0]["message"]
 
@@ -96,6 +101,7 @@ async def test_an_unknown_request_header_is_refused_by_name(sandbox: SandboxAdmi
     )
     assert response.status_code == 400
     assert "x-secret" in response.json()["errors"][0]["message"]
+    assert "Origin" in vary(response)
 
 
 async def test_responses_expose_the_request_id(sandbox: SandboxAdmin) -> None:
