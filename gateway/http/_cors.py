@@ -20,6 +20,8 @@ from starlette.types import Receive, Scope, Send
 
 from gateway import errors
 from gateway.http._asgi import refusal_response
+from gateway.http._front_door import PREFLIGHT_HEADERS
+from gateway.http._view import ALLOWED_METHODS
 from gateway.settings import Settings
 
 ALLOWED_HEADERS = (
@@ -27,8 +29,7 @@ ALLOWED_HEADERS = (
     "Content-Type",
     "Accept",
     # CSRF prevention: headers that force a preflight (gateway.http._front_door).
-    "Apollo-Require-Preflight",
-    "X-Apollo-Operation-Name",
+    *PREFLIGHT_HEADERS,
     # Apollo Client's client awareness.
     "apollographql-client-name",
     "apollographql-client-version",
@@ -58,7 +59,7 @@ def cors(settings: Settings) -> Middleware | None:
         GatewayCORS,
         allow_origins=exact,
         allow_origin_regex="|".join(f"(?:{pattern})" for pattern in patterns) or None,
-        allow_methods=["GET", "POST"],
+        allow_methods=list(ALLOWED_METHODS),
         allow_headers=list(ALLOWED_HEADERS),
         expose_headers=list(EXPOSED_HEADERS),
         max_age=600,
@@ -107,7 +108,7 @@ def _why(cors: CORSMiddleware, headers: Headers) -> str:
         )
     method = headers["access-control-request-method"]
     if method not in cors.allow_methods:
-        return f"CORS requests may use GET and POST, not {method}."
+        return f"CORS requests may use {' and '.join(ALLOWED_METHODS)}, not {method}."
     requested = [
         h.strip().lower() for h in headers.get("access-control-request-headers", "").split(",")
     ]

@@ -114,3 +114,11 @@ async def test_responses_expose_the_request_id(sandbox: SandboxAdmin) -> None:
     assert response.headers["access-control-allow-origin"] == "http://localhost:5173"
     assert "X-Request-ID" in response.headers["access-control-expose-headers"]
     assert response.headers["x-request-id"]
+
+
+async def test_a_method_the_view_does_not_serve_is_refused_by_name(sandbox: SandboxAdmin) -> None:
+    response = await options(
+        {}, sandbox, **preflight("http://localhost:3000", headers="content-type", method="PUT")
+    )
+    assert response.status_code == 400
+    assert "GET and POST, not PUT" in response.json()["errors"][0]["message"]
