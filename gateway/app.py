@@ -123,14 +123,19 @@ def create_app(
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
+    # Both methods, and what a GET needs when CSRF prevention is on (gateway/http/_front_door.py).
+    served_as = "POST `Content-Type: application/json`, or GET" + (
+        " with a header forcing a CORS preflight (`Apollo-Require-Preflight: true`) or a "
+        "persisted query id"
+        if settings.requires_preflight_for_get
+        else ""
+    )
+
     async def home(_request: Request) -> Response:
         if settings.is_production:
             # No GraphiQL to redirect to: say where GraphQL is.
             return JSONResponse(
-                {
-                    "graphql": "/graphql",
-                    "message": "GraphQL is served at /graphql (POST application/json).",
-                }
+                {"graphql": "/graphql", "message": f"GraphQL is served at /graphql: {served_as}."}
             )
         return RedirectResponse("/graphql")
 

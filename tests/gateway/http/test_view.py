@@ -391,6 +391,9 @@ async def test_production_has_no_graphiql_and_says_what_is_missing(sandbox: Sand
     assert html_only.status_code == 406
     assert home.status_code == 200
     assert home.json()["graphql"] == "/graphql"
+    message = home.json()["message"]
+    assert "POST `Content-Type: application/json`" in message
+    assert "or GET with a header forcing a CORS preflight" in message  # CSRF prevention is on
 
 
 async def test_development_home_leads_to_graphiql(gateway: GatewayClient) -> None:
