@@ -15,7 +15,7 @@ SYNC := $(UV) sync --locked --no-python-downloads --quiet
 # LOCK_ARGS=--upgrade moves all to their newest allowed, --upgrade-package NAME one.
 LOCK_ARGS ?=
 
-.PHONY: install lock run sandbox check test format clean docs schema.graphql soak fuzz audit \
+.PHONY: install lock run sandbox check test test-tools format clean docs schema.graphql soak fuzz audit \
 	bench bench-smoke bench-plot bench-profile bench-inprocess bench-versions bench-tools
 
 $(UV_STAMP):
@@ -45,9 +45,16 @@ check: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Debian packages the tests and `make fleet` run for real: redis-server (the fleet's Redis).
+APT_INSTALL := apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends
+test-tools:
+	@command -v redis-server >/dev/null || $(APT_INSTALL) redis-server >/dev/null \
+		|| (apt-get update >/dev/null && $(APT_INSTALL) redis-server >/dev/null) \
+		|| sudo $(APT_INSTALL) redis-server
+
 # The whole suite twice: with the fast executor (schema/_engine), and with strawberry's
 # own execution (FAST_EXECUTION=false), so the fallback an upgrade may need is known to work.
-test: check
+test: check test-tools
 	FAST_EXECUTION=true $(BIN)/pytest
 	FAST_EXECUTION=false $(BIN)/pytest
 

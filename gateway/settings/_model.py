@@ -131,6 +131,50 @@ class Settings:
         "never share an entry.",
         secret=True,
     )
+    redis_url: str | None = setting(
+        "REDIS_URL",
+        p.redis_url,
+        None,
+        "The Redis every replica shares (cache, in-flight leases, vendor quota, persisted "
+        "queries, client rate limit, purge); unset, all of it stays in this process. "
+        "Requires `CACHE_KEY_SECRET`, the same on every replica.",
+        secret=True,
+    )
+    redis_key_prefix: str = setting(
+        "REDIS_KEY_PREFIX",
+        p.key_prefix,
+        "promotions-gateway",
+        "The namespace of every Redis key the gateway writes, so that several gateways "
+        "(or environments) can share one Redis.",
+    )
+    redis_timeout_ms: float = setting(
+        "REDIS_TIMEOUT_MS",
+        p.positive_float,
+        100.0,
+        "The longest in milliseconds any one Redis command may take; past it, or while "
+        "Redis's breaker is open, the gateway goes on without Redis.",
+    )
+    fleet_max_processes: int | None = setting(
+        "FLEET_MAX_PROCESSES",
+        p.positive_int,
+        None,
+        "While Redis is unreachable, each process keeps to `UPSTREAM_RATE_LIMIT_PER_MIN` "
+        "divided by this (unset: `WEB_CONCURRENCY`), so the fleet stays within the quota.",
+    )
+    customer_cache_ttl_s: float = setting(
+        "CUSTOMER_CACHE_TTL_S",
+        p.non_negative_float,
+        0.0,
+        "How long in seconds a customer's promotions are shared across requests (and, with "
+        "`REDIS_URL`, replicas); 0 (the default) asks the vendor on every request.",
+    )
+    admin_token: str | None = setting(
+        "ADMIN_TOKEN",
+        p.secret_key,
+        None,
+        "The bearer token of `POST /admin/cache/purge`; unset, the route does not exist.",
+        secret=True,
+    )
     sandbox_port: int = setting(
         "SANDBOX_PORT",
         p.port,
@@ -371,7 +415,13 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings from `environ` (else the process's environment): a variable unset or
         blank takes its default; one that cannot be used raises SettingsError naming it."""
-        settings = cls(**read_environment(cls, os.environ if environ is None else environ))
+        environ = os.environ if environ is None else environ
+        settings = cls(**read_environment(cls, environ))
+        if settings.redis_url and not environ.get("CACHE_KEY_SECRET", "").strip():
+            raise SettingsError(
+                "CACHE_KEY_SECRET is required with REDIS_URL: it scopes the shared cache by "
+                "credential, so every replica must hold the same one (e.g. `openssl rand -hex 32`)"
+            )
         if settings.promotion_fanout > settings.upstream_max_connections:
             raise SettingsError("PROMOTION_FANOUT must not exceed UPSTREAM_MAX_CONNECTIONS")
         if settings.upstream_max_concurrency > settings.upstream_max_connections:
@@ -383,5 +433,10 @@ class Settings:
 
     @property
     def upstream_rate_per_worker(self) -> float:
-        """This worker's share of the vendor's quota, in calls per second."""
-        return self.upstream_rate_limit_per_min / 60 / self.workers
+        """This worker's share of the vendor's quota, in calls per second: without Redis,
+        and while Redis is unreachable (FLEET_MAX_PROCESSES, else WEB_CONCURRENCY)."""
+        return self.upstream_rate_limit_per_min / 60 / (self.fleet_max_processes or self.workers)
+
+    @property
+    def redis_timeout_s(self) -> float:
+        return self.redis_timeout_ms / 1000

@@ -10,7 +10,7 @@ reads the customer view's usual shape fast). `queries` are what the gateway
 asks, as typed values.
 """
 
-from gateway.upstream._breaker import BreakerState
+from gateway.breaker import BreakerState
 from gateway.upstream._calls import Caller
 from gateway.upstream._client import UpstreamClient, promotion_page_params
 from gateway.upstream._transport import AiohttpTransport

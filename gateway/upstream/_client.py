@@ -17,13 +17,13 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from gateway import errors, jsonio
+from gateway.breaker import BreakerState, CircuitBreaker
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
 from gateway.observability import BREAKER_STATES, Metrics, Tracing, UpstreamCall, mark_failed
 from gateway.settings import Settings
 from gateway.upstream import _parsing as parsing
 from gateway.upstream import records
-from gateway.upstream._breaker import BreakerState, CircuitBreaker
 from gateway.upstream._calls import Caller
 from gateway.upstream._rate_limit import UpstreamRateLimit
 from gateway.upstream._retries import RetryBudget, backoff_s
