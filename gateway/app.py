@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from gateway.cache import PromotionCaches
 from gateway.errors import GatewayError
+from gateway.fleet import Fleet
 from gateway.http import (
     ClientRateLimit,
     Credentials,
@@ -91,6 +92,8 @@ def create_app(
     trusted = _trusted_documents(settings)
     metrics = Metrics()
     tracing = tracing or Tracing.from_env()
+    # What the replicas share (None without REDIS_URL: everything stays in the process).
+    fleet = Fleet.from_settings(settings, metrics)
     upstream = Upstream(settings, metrics, tracing)
 
     @asynccontextmanager
@@ -99,6 +102,8 @@ def create_app(
             async with upstream.open(transport):
                 yield
         finally:
+            if fleet is not None:
+                await fleet.aclose()
             metrics.process_exited()
             tracing.shutdown()
 
@@ -165,6 +170,7 @@ def create_app(
     )
     app.state.upstream = upstream
     app.state.metrics = metrics
+    app.state.fleet = fleet
     return app
 
 
