@@ -24,6 +24,7 @@ from gateway.observability import BREAKER_STATES, Metrics, Tracing, UpstreamCall
 from gateway.settings import Settings
 from gateway.upstream import _parsing as parsing
 from gateway.upstream import records
+from gateway.upstream._answers import Answer
 from gateway.upstream._calls import Caller
 from gateway.upstream._rate_limit import UpstreamRateLimit
 from gateway.upstream._retries import RetryBudget, backoff_s
@@ -201,20 +202,32 @@ class UpstreamClient:
     async def promotion(
         self, credential: Credential, program_id: str, promotion_id: str, caller: Caller
     ) -> records.Promotion:
+        return (await self.promotion_answer(credential, program_id, promotion_id, caller)).record
+
+    async def promotion_answer(
+        self, credential: Credential, program_id: str, promotion_id: str, caller: Caller
+    ) -> Answer[records.Promotion]:
+        """The promotion, with the JSON it was read from (for the caches)."""
         path = self._settings.promotion_path.format(
             programId=quote(program_id, safe=""), promotionId=quote(promotion_id, safe="")
         )
         shown = {"programId": program_id, "promotionId": promotion_id}
         body = await self._get(Endpoint.PROMOTION, path, {}, credential, caller, shown)
-        return parsing.parse_promotion(body, program_id)
+        return Answer(parsing.parse_promotion(body, program_id), jsonio.dumps(body))
 
     async def promotion_page(
         self, credential: Credential, query: PromotionPageQuery, caller: Caller
     ) -> records.PromotionPage:
+        return (await self.promotion_page_answer(credential, query, caller)).record
+
+    async def promotion_page_answer(
+        self, credential: Credential, query: PromotionPageQuery, caller: Caller
+    ) -> Answer[records.PromotionPage]:
+        """The list page, with the JSON it was read from (for the caches)."""
         path = self._settings.promotion_list_path
         params = promotion_page_params(query)
         body = await self._get(Endpoint.PROMOTION_LIST, path, params, credential, caller, params)
-        return parsing.parse_promotion_page(body)
+        return Answer(parsing.parse_promotion_page(body), jsonio.dumps(body))
 
     async def customer_promotions(
         self, credential: Credential, query: CustomerPromotionsQuery, caller: Caller
@@ -225,6 +238,17 @@ class UpstreamClient:
             Endpoint.CUSTOMER_PROMOTIONS, path, params, credential, caller, params
         )
         return parsing.parse_customer_page(body)
+
+    async def customer_promotions_answer(
+        self, credential: Credential, query: CustomerPromotionsQuery, caller: Caller
+    ) -> Answer[records.CustomerPage]:
+        """The customer lookup, with the JSON it was read from (for a shared cache)."""
+        path = self._settings.customer_promotions_path
+        params = customer_promotions_params(query)
+        body = await self._get(
+            Endpoint.CUSTOMER_PROMOTIONS, path, params, credential, caller, params
+        )
+        return Answer(parsing.parse_customer_page(body), jsonio.dumps(body))
 
     async def _get(
         self,
