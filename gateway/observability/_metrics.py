@@ -139,6 +139,21 @@ class Metrics:
             buckets=_REDIS_BUCKETS,
             registry=registry,
         )
+        self.shared_cache_events = Counter(
+            "shared_cache_events",
+            "Shared (Redis) cache lookups by cache and event: hit, miss, invalid (a value that "
+            "did not read), unavailable (Redis not usable), lease_wait (another replica was "
+            "fetching), takeover (its lease expired or was given back without a value).",
+            ["cache", "event"],
+            registry=registry,
+        )
+        self.lease_wait_seconds = Histogram(
+            "shared_cache_lease_wait_seconds",
+            "How long a replica waited for another replica's fetch of the same entry.",
+            ["cache"],
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
         self.redis_breaker_state = Gauge(
             "redis_breaker_state",
             "Redis's circuit breaker: 0 closed, 1 half-open, 2 open (worst worker).",
