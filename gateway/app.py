@@ -46,10 +46,13 @@ from gateway.upstream import AiohttpTransport, UpstreamClient
 class Upstream:
     """The process's upstream client and caches, opened and closed by the lifespan."""
 
-    def __init__(self, settings: Settings, metrics: Metrics, tracing: Tracing) -> None:
+    def __init__(
+        self, settings: Settings, metrics: Metrics, tracing: Tracing, fleet: Fleet | None = None
+    ) -> None:
         self.settings = settings
         self.metrics = metrics
         self.tracing = tracing
+        self.fleet = fleet
         self.caches = PromotionCaches(settings, metrics)
         self._client: UpstreamClient | None = None
 
@@ -73,7 +76,9 @@ class Upstream:
         # Limits belong to the transport: httpx ignores `limits=` when given one.
         transport = transport or AiohttpTransport(limits)
         async with transport:
-            self._client = UpstreamClient(transport, settings, self.metrics, self.tracing)
+            self._client = UpstreamClient(
+                transport, settings, self.metrics, self.tracing, fleet=self.fleet
+            )
             try:
                 yield
             finally:
@@ -94,7 +99,7 @@ def create_app(
     tracing = tracing or Tracing.from_env()
     # What the replicas share (None without REDIS_URL: everything stays in the process).
     fleet = Fleet.from_settings(settings, metrics)
-    upstream = Upstream(settings, metrics, tracing)
+    upstream = Upstream(settings, metrics, tracing, fleet)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

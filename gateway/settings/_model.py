@@ -254,8 +254,10 @@ class Settings:
         "UPSTREAM_RATE_LIMIT_PER_MIN",
         p.positive_int,
         1000,
-        "The vendor's quota of calls a minute per credential, of which each worker takes "
-        "an equal share (`1/WEB_CONCURRENCY`).",
+        "The vendor's quota of calls a minute per credential, for the whole fleet: with "
+        "`REDIS_URL` every replica draws on it in Redis (one may use all of it while the "
+        "others are idle); without, or while Redis is unreachable, each process keeps to "
+        "`1/FLEET_MAX_PROCESSES` of it.",
     )
     upstream_rate_limit_max_wait_s: float = setting(
         "UPSTREAM_RATE_LIMIT_MAX_WAIT_S",

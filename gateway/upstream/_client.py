@@ -20,6 +20,7 @@ from gateway import errors, jsonio
 from gateway.breaker import BreakerState, CircuitBreaker
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
+from gateway.fleet import Fleet
 from gateway.observability import BREAKER_STATES, Metrics, Tracing, UpstreamCall, mark_failed
 from gateway.settings import Settings
 from gateway.upstream import _parsing as parsing
@@ -167,6 +168,7 @@ class UpstreamClient:
         settings: Settings,
         metrics: Metrics | None = None,
         tracing: Tracing | None = None,
+        fleet: Fleet | None = None,
     ) -> None:
         if settings.upstream_url is None:
             raise ValueError("the upstream client needs settings.upstream_url")
@@ -185,8 +187,11 @@ class UpstreamClient:
             for endpoint in Endpoint
         }
         self.retry_budget = RetryBudget(ratio=settings.upstream_retry_budget)
+        # The quota is the fleet's, shared in Redis with a fleet; this process's share without.
         self.rate_limit = UpstreamRateLimit(
             calls_per_s=settings.upstream_rate_per_worker,
+            fleet=fleet,
+            fleet_calls_per_s=settings.upstream_rate_limit_per_min / 60,
             max_wait_s=settings.upstream_rate_limit_max_wait_s,
             on_refusal=metrics.rate_limited.labels("upstream").inc if metrics else None,
         )
@@ -321,7 +326,9 @@ class UpstreamClient:
                 details={"retryAfter": max(1, math.ceil(breaker.retry_in()))},
             )
         try:
-            await self.rate_limit.acquire(credential.fingerprint, deadline)
+            await self.rate_limit.acquire(
+                credential.fingerprint, deadline, background=outgoing.caller.background
+            )
             async with self.slots.hold(deadline):
                 response = await self._exchange(outgoing)
             body = _checked_body(endpoint, response)
@@ -330,7 +337,7 @@ class UpstreamClient:
             if not failure.breaker_failure:
                 self._last_answer = time.monotonic()
             if failure.error.code == errors.RateLimited.code:
-                self.rate_limit.throttle(credential.fingerprint, failure.retry_after_s)
+                await self.rate_limit.throttle(credential.fingerprint, failure.retry_after_s)
             raise
         except BaseException:
             breaker.release()
