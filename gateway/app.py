@@ -7,6 +7,8 @@ CSRF, persisted and trusted documents) -> strawberry.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +24,7 @@ from gateway.cache import PromotionCaches
 from gateway.errors import GatewayError
 from gateway.fleet import Fleet
 from gateway.http import (
+    CachePurge,
     ClientRateLimit,
     Credentials,
     FrontDoor,
@@ -53,7 +56,7 @@ class Upstream:
         self.metrics = metrics
         self.tracing = tracing
         self.fleet = fleet
-        self.caches = PromotionCaches(settings, metrics)
+        self.caches = PromotionCaches(settings, metrics, fleet)
         self._client: UpstreamClient | None = None
 
     @property
@@ -103,10 +106,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # Every replica drops the entries a purge names (from any replica).
+        purges = asyncio.create_task(upstream.caches.purges.listen())
         try:
             async with upstream.open(transport):
                 yield
         finally:
+            purges.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purges
             if fleet is not None:
                 await fleet.aclose()
             metrics.process_exited()
@@ -147,12 +155,15 @@ def create_app(
         ),
         Middleware(
             FrontDoor,
-            persisted=PersistedQueries(0 if trusted else settings.apq_max_entries),
+            persisted=PersistedQueries(
+                0 if trusted else settings.apq_max_entries, fleet, settings.apq_ttl_s
+            ),
             trusted=trusted,
             client_limit=(
                 ClientRateLimit(
                     settings.client_rate_limit_per_min,
                     on_refusal=metrics.rate_limited.labels("client").inc,
+                    fleet=fleet,
                 )
                 if settings.client_rate_limit_per_min
                 else None
@@ -162,14 +173,18 @@ def create_app(
     ]
     if settings.cors_origins:
         middleware.insert(1, _cors(settings))
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
+        Route("/", home),
+    ]
+    if settings.admin_token:
+        purge = CachePurge(settings.admin_token, upstream.caches.purges.purge)
+        routes.append(Route("/admin/cache/purge", purge.endpoint, methods=["POST"]))
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics_endpoint),
-            Route("/", home),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )
