@@ -166,13 +166,15 @@ class Settings:
         p.non_negative_float,
         0.0,
         "How long in seconds a customer's promotions are shared across requests (and, with "
-        "`REDIS_URL`, replicas); 0 (the default) asks the vendor on every request.",
+        "`REDIS_URL`, replicas), never served stale; 0 (the default) asks the vendor on every "
+        "request, identical lookups in flight at once sharing one call.",
     )
     admin_token: str | None = setting(
         "ADMIN_TOKEN",
         p.secret_key,
         None,
-        "The bearer token of `POST /admin/cache/purge`; unset, the route does not exist.",
+        "The bearer token of `POST /admin/cache/purge` (a promotion, a program or everything, "
+        "for every replica: docs/fleet.md); unset, the route does not exist.",
         secret=True,
     )
     sandbox_port: int = setting(
