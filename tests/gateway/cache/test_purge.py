@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 import time
 
 import pytest
@@ -66,18 +67,22 @@ async def test_a_purge_deletes_what_its_index_lists_and_tells_every_listener(
         return 0
 
     listener = asyncio.create_task(Purges(fleet, remember).listen())
-    await asyncio.sleep(0.3)  # subscribed
-    purged = await Purges(fleet, lambda _target: 1).purge(PurgeTarget("469", "7"))
-    assert purged == Purged(local=1, shared=2)
-    assert await fleet.redis.exists(*entries) == 0
-    assert await fleet.redis.scard(index) == 0
-    for _ in range(50):
-        if heard:
-            break
-        await asyncio.sleep(0.02)
-    assert heard == [PurgeTarget("469", "7")]
-    listener.cancel()
-    await fleet.aclose()
+    try:
+        await asyncio.sleep(0.3)  # subscribed
+        purged = await Purges(fleet, lambda _target: 1).purge(PurgeTarget("469", "7"))
+        assert purged == Purged(local=1, shared=2)
+        assert await fleet.redis.exists(*entries) == 0
+        assert await fleet.redis.scard(index) == 0
+        for _ in range(50):
+            if heard:
+                break
+            await asyncio.sleep(0.02)
+        assert heard == [PurgeTarget("469", "7")]
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+        await fleet.aclose()
 
 
 async def test_a_purge_without_redis_purges_here_and_says_it_is_incomplete() -> None:
@@ -89,8 +94,10 @@ async def test_a_purge_without_redis_purges_here_and_says_it_is_incomplete() -> 
         dropped.append(target)
         return 3
 
-    with pytest.raises(PurgeIncomplete) as raised:
-        await Purges(fleet, drop).purge(PurgeTarget())
+    try:
+        with pytest.raises(PurgeIncomplete) as raised:
+            await Purges(fleet, drop).purge(PurgeTarget())
+    finally:
+        await fleet.aclose()
     assert raised.value.details == {"purgedLocal": 3}
     assert dropped == [PurgeTarget()]
-    await fleet.aclose()

@@ -1,6 +1,7 @@
 import asyncio
 import itertools
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -23,6 +24,15 @@ def fleet_on(url: str) -> Fleet:
     fleet = Fleet.from_settings(settings)
     assert fleet is not None
     return fleet
+
+
+@pytest.fixture
+async def shared_fleet(redis_server: RedisServer) -> AsyncIterator[Fleet]:
+    """A fleet on the session's Redis under a prefix of its own, closed after the test."""
+    fleet = fleet_on(redis_server.url)
+    yield fleet
+    await asyncio.sleep(0.1)  # the writes that follow an answer land first
+    await fleet.aclose()
 
 
 def replica(fleet: Fleet, metrics: Metrics | None = None) -> ResultCache[str, str]:
@@ -53,8 +63,8 @@ class Upstream:
         return self.value
 
 
-async def test_replicas_missing_at_once_make_one_call(redis_server: RedisServer) -> None:
-    fleet = fleet_on(redis_server.url)
+async def test_replicas_missing_at_once_make_one_call(shared_fleet: Fleet) -> None:
+    fleet = shared_fleet
     upstream = Upstream(delay_s=0.2)
     served = await asyncio.gather(
         *(replica(fleet).get("k", upstream.load, Deadline.after(5)) for _ in range(4))
@@ -65,13 +75,10 @@ async def test_replicas_missing_at_once_make_one_call(redis_server: RedisServer)
     await asyncio.sleep(0.05)  # the holder's write lands after its answer
     late = await replica(fleet).get("k", Upstream().load, Deadline.after(5))
     assert late.value == "fetched"
-    await fleet.aclose()
 
 
-async def test_a_lease_whose_holder_died_is_taken_over_when_it_expires(
-    redis_server: RedisServer,
-) -> None:
-    fleet = fleet_on(redis_server.url)
+async def test_a_lease_whose_holder_died_is_taken_over_when_it_expires(shared_fleet: Fleet) -> None:
+    fleet = shared_fleet
     metrics = Metrics()
     await fleet.redis.set(fleet.keys.key("lease", "test", "k"), "dead-holder", px=300)
     upstream = Upstream()
@@ -84,13 +91,12 @@ async def test_a_lease_whose_holder_died_is_taken_over_when_it_expires(
         "shared_cache_events_total", {"cache": "test", "event": "takeover"}
     )
     assert takeovers == 1
-    await fleet.aclose()
 
 
 async def test_a_waiter_whose_deadline_comes_first_serves_the_stale_entry(
-    redis_server: RedisServer,
+    shared_fleet: Fleet,
 ) -> None:
-    fleet = fleet_on(redis_server.url)
+    fleet = shared_fleet
     now = time.time()
     stale = Envelope(now - 100, now - 40, now + 500, b"old")
     await fleet.redis.set(fleet.keys.key("test", "k"), pack(stale), px=500_000)
@@ -103,15 +109,16 @@ async def test_a_waiter_whose_deadline_comes_first_serves_the_stale_entry(
     assert served.stale_age_s >= 100
     assert upstream.calls == 0
     # With nothing stale to serve, the deadline is the upstream's timeout.
+    await fleet.redis.set(fleet.keys.key("lease", "test", "other"), "busy-holder", px=5000)
     with pytest.raises(errors.UpstreamTimeout):
-        await replica(fleet).get("other", upstream.load, Deadline.after(0.01))
-    await fleet.aclose()
+        await replica(fleet).get("other", upstream.load, Deadline.after(0.2))
+    assert upstream.calls == 0
 
 
 async def test_the_stale_shared_entry_stands_in_when_the_upstream_fails(
-    redis_server: RedisServer,
+    shared_fleet: Fleet,
 ) -> None:
-    fleet = fleet_on(redis_server.url)
+    fleet = shared_fleet
     now = time.time()
     await fleet.redis.set(
         fleet.keys.key("test", "k"), pack(Envelope(now - 90, now - 30, now + 500, b"old"))
@@ -122,15 +129,17 @@ async def test_the_stale_shared_entry_stands_in_when_the_upstream_fails(
 
     served = await replica(fleet).get("k", failing, Deadline.after(5))
     assert (served.value, served.event) == ("old", "stale")
-    await fleet.aclose()
 
 
 async def test_without_redis_each_replica_goes_on_alone_within_the_deadline() -> None:
     fleet = fleet_on(f"redis://127.0.0.1:{free_port()}/0")
     upstream = Upstream()
     started = time.monotonic()
-    for key in ("a", "b", "c", "d"):
-        assert (await replica(fleet).get(key, upstream.load, Deadline.after(5))).value == "fetched"
+    try:
+        for key in ("a", "b", "c", "d"):
+            served = await replica(fleet).get(key, upstream.load, Deadline.after(5))
+            assert served.value == "fetched"
+    finally:
+        await fleet.aclose()
     assert upstream.calls == 4
     assert time.monotonic() - started < 1.0
-    await fleet.aclose()
