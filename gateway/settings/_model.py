@@ -166,7 +166,7 @@ class Settings:
         p.non_negative_float,
         0.0,
         "How long in seconds a customer's promotions are shared across requests (and, with "
-        "`REDIS_URL`, replicas), never served stale; 0 (the default) asks the vendor on every "
+        "`REDIS_URL`, replicas), never served past it; 0 (the default) asks the vendor on every "
         "request, identical lookups in flight at once sharing one call.",
     )
     admin_token: str | None = setting(
