@@ -103,12 +103,16 @@ class PromotionCaches:
             shared=shared.customers() if customers_cached else None,
         )
 
-        self.purges = Purges(fleet, self.drop)
+        self.purges = Purges(fleet, self.drop, self.expire)
 
     @property
     def customers_cached(self) -> bool:
         """Are customer answers kept across requests (CUSTOMER_CACHE_TTL_S > 0)?"""
         return self.customers.caching
+
+    def expire(self) -> int:
+        """End the freshness of every entry of this process (kept, to serve stale)."""
+        return self.promotions.expire() + self.promotion_pages.expire() + self.customers.expire()
 
     def drop(self, target: PurgeTarget) -> int:
         """Forget this process's entries `target` names; how many went."""

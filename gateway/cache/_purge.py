@@ -7,8 +7,10 @@ The replica asked to purge drops its own first-level entries, deletes the shared
 per entry and an `SREM` of what it saw: one key per command, nothing scanned), and
 publishes the target on the fleet's purge channel. Every replica listens there
 (`Purges.listen`, a task of the app's lifespan) and drops its own entries. A
-listener that lost Redis and subscribes again drops its whole first level, since
-it may have missed a purge meanwhile (the second level is still warm).
+listener that lost Redis and subscribes again ends the freshness of its whole
+first level, since it may have missed a purge meanwhile: the next lookups ask the
+second level (or, once for the fleet, the upstream), and the entries stay only to
+fall back on while the upstream fails.
 """
 
 from __future__ import annotations
@@ -109,9 +111,15 @@ class Purged:
 
 
 class Purges:
-    def __init__(self, fleet: Fleet | None, drop: Callable[[PurgeTarget], int]) -> None:
+    def __init__(
+        self,
+        fleet: Fleet | None,
+        drop: Callable[[PurgeTarget], int],
+        expire: Callable[[], int] = lambda: 0,
+    ) -> None:
         self._fleet = fleet
         self._drop = drop
+        self._expire = expire
 
     async def purge(self, target: PurgeTarget) -> Purged:
         """Purge `target` here and for the fleet. Raises PurgeIncomplete when Redis
@@ -166,8 +174,8 @@ class Purges:
                 async with asyncio.timeout(max(fleet.timeout_s, 1.0)):
                     await pubsub.subscribe(fleet.keys.channel(CHANNEL))
                 if missed:
-                    dropped = self._drop(PurgeTarget())
-                    log.warning("purge channel back; dropped %d local entries", dropped)
+                    expired = self._expire()
+                    log.warning("purge channel back; %d local entries no longer fresh", expired)
                 pause_s = RECONNECT_FIRST_S
                 while True:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)

@@ -260,6 +260,20 @@ class ResultCache(Generic[K, V]):
         while len(self._entries) > self._max_entries:
             self._entries.popitem()
 
+    def expire(self) -> int:
+        """End every entry's freshness now, keeping it to fall back on while the
+        upstream fails; how many there were."""
+        if self._entries is None:
+            return 0
+        now = self._clock()
+        expired = 0
+        for key in list(self._entries.keys()):
+            entry = self._entry(key)
+            if entry is not None and entry.fresh_until > now:
+                self._entries[key] = _Entry(entry.value, entry.stored_at, now, entry.size)
+                expired += 1
+        return expired
+
     def drop(self, matches: Callable[[K, V], bool]) -> int:
         """Forget the entries `matches` picks (a purge); how many went."""
         if self._entries is None:
