@@ -49,11 +49,10 @@ class TokenBucket:
         self._tokens -= 1
         return wait_s
 
-    def spend(self, floor: float) -> None:
-        """Count a token taken elsewhere (another limit admitted the call): never
-        refused, and the debt never deeper than `floor` tokens."""
+    def drain(self, for_s: float) -> None:
+        """Spend every token, and the next `for_s` seconds of refill too."""
         self._refill(self._clock())
-        self._tokens = max(floor, self._tokens - 1)
+        self._tokens = min(self._tokens, 0.0) - for_s * self._rate
 
     def throttle(self, retry_after_s: float | None) -> None:
         """The upstream said 429: spend what is left, and wait as long as it asked."""

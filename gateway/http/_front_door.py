@@ -10,6 +10,7 @@ is marked `Cache-Control: private, no-store` and `Vary: Authorization`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import errors, jsonio
+from gateway.fleet import Fleet, FleetUnavailable, SharedBuckets
 from gateway.http._asgi import read_body, refuse, replay
 from gateway.http._credential import Credentials
 from gateway.operations import PersistedQueries, TrustedDocuments
@@ -41,7 +43,10 @@ _STATUS = {
 
 
 class ClientRateLimit:
-    """A token bucket per client: `per_min` requests a minute, bursts of a tenth of that."""
+    """A token bucket per client: `per_min` requests a minute, bursts of a tenth of that.
+
+    With a `fleet`, the bucket is the fleet's (in Redis: `per_min` for all replicas
+    together); while Redis cannot be used, each process counts on its own."""
 
     def __init__(
         self,
@@ -49,22 +54,38 @@ class ClientRateLimit:
         *,
         max_clients: int = 100_000,
         on_refusal: Callable[[], None] | None = None,
+        fleet: Fleet | None = None,
     ) -> None:
-        self._buckets = TokenBuckets(
-            rate_per_s=per_min / 60,
-            capacity=max(1.0, per_min / 10),
-            max_keys=max_clients,
-            on_refusal=on_refusal,
+        rate_per_s, capacity = per_min / 60, max(1.0, per_min / 10)
+        self._buckets = TokenBuckets(rate_per_s=rate_per_s, capacity=capacity, max_keys=max_clients)
+        self._shared = (
+            SharedBuckets(fleet, "client_rate", rate_per_s=rate_per_s, capacity=capacity)
+            if fleet is not None
+            else None
         )
+        self._on_refusal = on_refusal
 
-    def admit(self, client: str) -> None:
+    async def admit(self, client: str) -> None:
         try:
-            self._buckets.reserve(client, 0)
+            await self._reserve(client)
         except Exhausted as exhausted:
+            if self._on_refusal is not None:
+                self._on_refusal()
             raise errors.RateLimited(
                 "Too many requests from this client; retry later.",
                 details={"retryAfter": max(1, math.ceil(exhausted.wait_s))},
             ) from None
+
+    async def _reserve(self, client: str) -> None:
+        if self._shared is not None:
+            # A client address is no key for Redis: its hash is.
+            try:
+                await self._shared.reserve(hashlib.sha256(client.encode()).hexdigest()[:32], 0)
+            except FleetUnavailable:
+                pass  # this process counts on its own
+            else:
+                return
+        self._buckets.reserve(client, 0)
 
 
 class FrontDoor:
@@ -92,11 +113,11 @@ class FrontDoor:
         headers = Headers(scope=scope)
         try:
             if self._client_limit is not None:
-                self._client_limit.admit(self._client_key(scope, headers))
+                await self._client_limit.admit(self._client_key(scope, headers))
             if scope["method"] == "POST":
                 receive = await self._post(headers, receive)
             elif scope["method"] == "GET":
-                scope = self._get(scope, headers)
+                scope = await self._get(scope, headers)
         except errors.GatewayError as error:
             await refuse(send, _STATUS.get(type(error), 400), error)
             return
@@ -133,10 +154,10 @@ class FrontDoor:
             raise errors.BadRequest("Batched operations are not supported: send one at a time.")
         if not isinstance(payload, dict):
             raise errors.BadRequest("The request body must be a JSON object.")
-        resolved = self._resolve(payload)
+        resolved = await self._resolve(payload)
         return replay(json.dumps(resolved).encode() if resolved is not payload else body, receive)
 
-    def _get(self, scope: Scope, headers: Headers) -> Scope:
+    async def _get(self, scope: Scope, headers: Headers) -> Scope:
         params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         if "query" not in params and "extensions" not in params:
             return scope  # no operation: the IDE page, if there is one
@@ -151,13 +172,13 @@ class FrontDoor:
                 "GET queries need a header that forces a CORS preflight "
                 "(`Apollo-Require-Preflight: true`), or a persisted query id."
             )
-        resolved = self._resolve(payload)
+        resolved = await self._resolve(payload)
         if resolved is payload:
             return scope
         params["query"] = resolved["query"]
         return {**scope, "query_string": urlencode(params).encode()}
 
-    def _resolve(self, payload: dict[str, Any]) -> dict[str, Any]:
+    async def _resolve(self, payload: dict[str, Any]) -> dict[str, Any]:
         """The payload with the text of its persisted query; refused if not allowed."""
         query = payload.get("query")
         if query is not None and not isinstance(query, str):
@@ -181,11 +202,11 @@ class FrontDoor:
         if not self._persisted.enabled:
             raise errors.BadRequest("Persisted queries are not supported here.")
         if query is None:
-            found = self._persisted.get(sha256)
+            found = await self._persisted.find(sha256)
             if found is None:
                 raise errors.PersistedQueryNotFound("PersistedQueryNotFound")
             return {**payload, "query": found}
-        if not self._persisted.register(sha256, query):
+        if not await self._persisted.add(sha256, query):
             raise errors.BadRequest("The persisted query's sha256Hash is not the query's hash.")
         return payload
 

@@ -380,6 +380,14 @@ class Settings:
         "Automatic persisted queries remembered per worker (0: off; always off with "
         "`TRUSTED_DOCUMENTS`).",
     )
+    apq_ttl_s: int = setting(
+        "APQ_TTL_S",
+        p.positive_int,
+        86_400,
+        "How long in seconds Redis keeps an automatic persisted query for every replica "
+        "(with `REDIS_URL`; each registration starts it again). Documents over 64 KiB stay "
+        "in the process that registered them.",
+    )
     client_rate_limit_per_min: int = setting(
         "CLIENT_RATE_LIMIT_PER_MIN",
         p.non_negative_int,

@@ -16,13 +16,13 @@ a Retry-After, blocks it until then: on every replica, when the bucket is shared
 A background refresh (no request waiting) never waits, and goes only while half
 the burst stays for requests.
 
-Going between the two keeps the bound. The local bucket counts every call the
-process makes, also those the shared bucket admitted (its debt floored at the most
-a minute can matter), so a process that has just used much of the fleet's quota
-does not find a full share waiting when Redis goes. A process that made calls on
-its own share first drains the shared bucket when it is back (Redis never saw those
-calls, or forgot them in a restart), and leaves owed the time the other replicas
-may still spend on their own shares before they are back too (RESYNC_S).
+Going between the two keeps the bound. When Redis goes, the fleet may just have
+used every token, and calls it admitted may still be waiting for their turn: so
+a process's own share starts empty and blocked for the longest wait admitted. A
+process that saw Redis fail first drains the shared bucket when it is back (Redis
+never saw the calls made on the local shares, or forgot everything in a restart),
+and leaves owed the time the other replicas may still spend on their own shares
+before they are back too (RESYNC_S), and the waits those shares admitted.
 """
 
 from __future__ import annotations
@@ -73,20 +73,21 @@ class UpstreamRateLimit:
             clock=clock,
         )
         self.shared: SharedBuckets | None = None
-        self._floor = 0.0
         self._owed_s = 0.0
-        # Credentials this process called on its own share since it last drew from Redis.
-        self._unshared: LRUCache[str, bool] = LRUCache(maxsize=max_credentials)
+        # Redis failures seen, and how many there had been when each credential last
+        # drew from Redis: a credential that has drawn since the last failure is in sync.
+        self._failures = 0
+        self._synced: LRUCache[str, int] = LRUCache(maxsize=max_credentials)
+        # Credentials on this process's own share since they last drew from Redis.
+        self._on_own: LRUCache[str, bool] = LRUCache(maxsize=max_credentials)
         if fleet is not None:
             whole = max(calls_per_s, fleet_calls_per_s or calls_per_s)
             self.shared = SharedBuckets(
                 fleet, "quota", rate_per_s=whole * 0.9, capacity=max(1.0, whole * 6)
             )
-            # The fleet may have let this process use all the quota of the last minute:
-            # its local debt need never go deeper than that beyond its own share.
-            self._floor = 60 * (calls_per_s - whole)
-            # While a replica is back, the others (share: 1 - this one's) may still be away.
-            self._owed_s = RESYNC_S * (1 - calls_per_s / whole)
+            # While a replica is back, the others (share: 1 - this one's) may still be
+            # away; and every share may have admitted calls that wait for their turn.
+            self._owed_s = RESYNC_S * (1 - calls_per_s / whole) + max_wait_s
 
     def bucket(self, fingerprint: str) -> TokenBucket:
         return self.buckets[fingerprint]
@@ -111,22 +112,27 @@ class UpstreamRateLimit:
         local = self.buckets[fingerprint]
         shared = self.shared
         if shared is not None:
-            drain_s = shared.drain_s(self._owed_s) if fingerprint in self._unshared else 0.0
+            in_sync = self._synced.get(fingerprint, self._failures) == self._failures
+            drain_s = 0.0 if in_sync else shared.drain_s(self._owed_s)
             keep = shared.capacity * BACKGROUND_KEEP if background else 0.0
             try:
                 wait_s = await shared.reserve(fingerprint, max_wait_s, keep=keep, drain_s=drain_s)
             except FleetUnavailable:
-                pass  # on this process's own share, below
+                self._failures += 1  # on this process's own share, below
+                if fingerprint not in self._on_own:
+                    self._on_own[fingerprint] = True
+                    local.drain(self._max_wait_s)  # empty, after the fleet's waits
             except Exhausted:
-                self._unshared.pop(fingerprint, None)  # the drain is done all the same
+                self._synced[fingerprint] = self._failures  # drained all the same
+                self._on_own.pop(fingerprint, None)
                 raise
             else:
-                self._unshared.pop(fingerprint, None)
-                local.spend(self._floor)
+                self._synced[fingerprint] = self._failures
+                self._on_own.pop(fingerprint, None)
                 return wait_s
         wait_s = local.reserve(max_wait_s, keep=self._local_keep if background else 0.0)
         if shared is not None:
-            self._unshared[fingerprint] = True
+            self._synced[fingerprint] = -1  # Redis never saw this call
         return wait_s
 
     async def throttle(self, fingerprint: str, retry_after_s: float | None) -> None:
