@@ -182,8 +182,12 @@ async def test_a_429_from_the_vendor_pauses_the_credential_on_every_replica(
     sandbox: SandboxAdmin, redis_server: RedisServer
 ) -> None:
     # Plenty of quota; a Retry-After longer than the gateway waits for itself.
-    env = {"UPSTREAM_RATE_LIMIT_PER_MIN": "6000", "UPSTREAM_RETRY_AFTER_MAX_S": "1"}
-    with fleet(sandbox, redis_server.url, **env) as urls:
+    with fleet(
+        sandbox,
+        redis_server.url,
+        UPSTREAM_RATE_LIMIT_PER_MIN="6000",
+        UPSTREAM_RETRY_AFTER_MAX_S="1",
+    ) as urls:
         await warm_up(urls)
         sandbox.faults(
             endpoint={"customer_promotions": {"status": 429, "retry_after": "3", "times": 1}}
