@@ -15,7 +15,7 @@ SYNC := $(UV) sync --locked --no-python-downloads --quiet
 # LOCK_ARGS=--upgrade moves all to their newest allowed, --upgrade-package NAME one.
 LOCK_ARGS ?=
 
-.PHONY: install lock run sandbox check test test-tools format clean docs schema.graphql soak fuzz audit \
+.PHONY: install lock run sandbox fleet check test test-tools format clean docs schema.graphql soak fuzz audit \
 	bench bench-smoke bench-plot bench-profile bench-inprocess bench-versions bench-tools
 
 $(UV_STAMP):
@@ -60,6 +60,10 @@ test: check test-tools
 
 # Ten minutes of mixed load with upstream faults switching on and off (not part of `make test`).
 SOAK_SECONDS ?= 600
+# The sandbox, a redis-server and three gateways sharing it on ports 8001-8003 (FLEET_PORT).
+fleet: $(STAMP) test-tools
+	$(BIN)/python -m bench.fleet
+
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS)
 
