@@ -58,12 +58,12 @@ test: check test-tools
 	FAST_EXECUTION=true $(BIN)/pytest
 	FAST_EXECUTION=false $(BIN)/pytest
 
-# Ten minutes of mixed load with upstream faults switching on and off (not part of `make test`).
-SOAK_SECONDS ?= 600
 # The sandbox, a redis-server and three gateways sharing it on ports 8001-8003 (FLEET_PORT).
 fleet: $(STAMP) test-tools
 	$(BIN)/python -m bench.fleet
 
+# Ten minutes of mixed load with upstream faults switching on and off (not part of `make test`).
+SOAK_SECONDS ?= 600
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS)
 
