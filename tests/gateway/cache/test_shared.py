@@ -20,7 +20,11 @@ _prefixes = itertools.count()
 
 def fleet_on(url: str) -> Fleet:
     prefix = f"shared-test-{next(_prefixes)}-{time.monotonic_ns()}"
-    settings = settings_for("http://127.0.0.1:1", redis_url=url, redis_key_prefix=prefix)
+    # A generous deadline: these tests count loads on a noisy machine, where a missed
+    # 100 ms deadline would (rightly) mean a load of its own.
+    settings = settings_for(
+        "http://127.0.0.1:1", redis_url=url, redis_key_prefix=prefix, redis_timeout_ms=1000
+    )
     fleet = Fleet.from_settings(settings)
     assert fleet is not None
     return fleet
