@@ -15,8 +15,8 @@ SYNC := $(UV) sync --locked --no-python-downloads --quiet
 # LOCK_ARGS=--upgrade moves all to their newest allowed, --upgrade-package NAME one.
 LOCK_ARGS ?=
 
-.PHONY: install lock run sandbox check test format clean docs schema.graphql soak fuzz audit \
-	bench bench-smoke bench-plot bench-profile bench-inprocess bench-versions bench-tools \
+.PHONY: install lock run sandbox fleet check test test-tools format clean docs schema.graphql soak fuzz \
+	audit bench bench-smoke bench-plot bench-profile bench-inprocess bench-versions bench-tools \
 	ide-assets browser-tools test-browser screenshots
 
 $(UV_STAMP):
@@ -46,9 +46,20 @@ check: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Debian packages, unattended: no prompt (noninteractive), sudo only when not root and
+# never asking for a password (-n), waiting up to 10 minutes for another apt's lock,
+# no recommended extras. `$(APT_INSTALL) pkg` refreshes the lists, then installs.
+APT_GET = $(if $(filter 0,$(shell id -u)),,sudo -n) env DEBIAN_FRONTEND=noninteractive \
+	apt-get -o DPkg::Lock::Timeout=600
+APT_INSTALL = $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends
+
+# Debian packages the tests and `make fleet` run for real: redis-server (the fleet's Redis).
+test-tools:
+	@command -v redis-server >/dev/null || { $(APT_INSTALL) redis-server >/dev/null; }
+
 # The whole suite twice: with the fast executor (schema/_engine), and with strawberry's
 # own execution (FAST_EXECUTION=false), so the fallback an upgrade may need is known to work.
-test: check
+test: check test-tools
 	FAST_EXECUTION=true $(BIN)/pytest
 	FAST_EXECUTION=false $(BIN)/pytest
 
@@ -64,13 +75,6 @@ $(CLIENTS)/node_modules/.installed: $(CLIENTS)/package.json $(CLIENTS)/package-l
 
 test-clients: $(STAMP) $(CLIENTS)/node_modules/.installed
 	PYTHON=$(CURDIR)/$(BIN)/python GATEWAY=$(CURDIR)/$(BIN)/promotions-gateway node $(CLIENTS)/run.mjs
-
-# Debian packages, unattended: no prompt (noninteractive), sudo only when not root and
-# never asking for a password (-n), waiting up to 10 minutes for another apt's lock,
-# no recommended extras. `$(APT_INSTALL) pkg` refreshes the lists, then installs.
-APT_GET = $(if $(filter 0,$(shell id -u)),,sudo -n) env DEBIAN_FRONTEND=noninteractive \
-	apt-get -o DPkg::Lock::Timeout=600
-APT_INSTALL = $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends
 
 # The IDE in a real browser (tests/browser, not part of `make test`): Debian's chromium,
 # headless, driven by Playwright for Python (the `browser` extra); never a browser download.
@@ -90,6 +94,10 @@ screenshots: browser-tools
 ide-assets: $(STAMP)
 	@command -v npm >/dev/null || { $(APT_INSTALL) npm >/dev/null; }
 	$(BIN)/python -m gateway.http._ide --update
+
+# The sandbox, a redis-server and three gateways sharing it on ports 8001-8003 (FLEET_PORT).
+fleet: $(STAMP) test-tools
+	$(BIN)/python -m bench.fleet
 
 # Ten minutes of mixed load with upstream faults switching on and off (not part of `make test`).
 SOAK_SECONDS ?= 600

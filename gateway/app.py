@@ -9,6 +9,8 @@ to speak GraphQL over HTTP). Also /healthz, /readyz (this process's readiness),
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,8 +23,10 @@ from starlette.routing import Route
 
 from gateway.cache import PromotionCaches
 from gateway.errors import GatewayError
+from gateway.fleet import Fleet
 from gateway.http import (
     IDE_ROUTE,
+    CachePurge,
     ClientRateLimit,
     Credentials,
     FrontDoor,
@@ -50,11 +54,14 @@ from gateway.upstream import AiohttpTransport, UpstreamClient
 class Upstream:
     """The process's upstream client and caches, opened and closed by the lifespan."""
 
-    def __init__(self, settings: Settings, metrics: Metrics, tracing: Tracing) -> None:
+    def __init__(
+        self, settings: Settings, metrics: Metrics, tracing: Tracing, fleet: Fleet | None = None
+    ) -> None:
         self.settings = settings
         self.metrics = metrics
         self.tracing = tracing
-        self.caches = PromotionCaches(settings, metrics)
+        self.fleet = fleet
+        self.caches = PromotionCaches(settings, metrics, fleet)
         self._client: UpstreamClient | None = None
 
     @property
@@ -73,7 +80,9 @@ class Upstream:
         # Limits belong to the transport: httpx ignores `limits=` when given one.
         transport = transport or AiohttpTransport(limits)
         async with transport:
-            self._client = UpstreamClient(transport, settings, self.metrics, self.tracing)
+            self._client = UpstreamClient(
+                transport, settings, self.metrics, self.tracing, fleet=self.fleet
+            )
             try:
                 yield
             finally:
@@ -97,12 +106,16 @@ def create_app(
     trusted = _trusted_documents(settings)
     metrics = Metrics()
     tracing = tracing or Tracing.from_env()
-    upstream = Upstream(settings, metrics, tracing)
+    # What the replicas share (None without REDIS_URL: everything stays in the process).
+    fleet = Fleet.from_settings(settings, metrics)
+    upstream = Upstream(settings, metrics, tracing, fleet)
     load = Load(settings.max_concurrent_requests)
     readiness = Readiness(load)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # Every replica drops the entries a purge names (from any replica).
+        purges = asyncio.create_task(upstream.caches.purges.listen())
         try:
             async with upstream.open(transport):
                 readiness.client = upstream.client
@@ -112,6 +125,11 @@ def create_app(
                     readiness.drain()
                     readiness.client = None
         finally:
+            purges.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purges
+            if fleet is not None:
+                await fleet.aclose()
             metrics.process_exited()
             tracing.shutdown()
 
@@ -159,12 +177,15 @@ def create_app(
         Middleware(RequestLimits, max_body_bytes=settings.max_request_bytes, load=load),
         Middleware(
             FrontDoor,
-            persisted=PersistedQueries(0 if trusted else settings.apq_max_entries),
+            persisted=PersistedQueries(
+                0 if trusted else settings.apq_max_entries, fleet, settings.apq_ttl_s
+            ),
             trusted=trusted,
             client_limit=(
                 ClientRateLimit(
                     settings.client_rate_limit_per_min,
                     on_refusal=metrics.rate_limited.labels("client").inc,
+                    fleet=fleet,
                 )
                 if settings.client_rate_limit_per_min
                 else None
@@ -186,6 +207,9 @@ def create_app(
     ]
     if ide is not None:
         routes.append(Route(IDE_ROUTE + "/{name:path}", ide.assets.serve))
+    if settings.admin_token:
+        purge = CachePurge(settings.admin_token, upstream.caches.purges.purge)
+        routes.append(Route("/admin/cache/purge", purge.endpoint, methods=["POST"]))
     app = Starlette(
         routes=routes,
         middleware=middleware,
@@ -194,6 +218,7 @@ def create_app(
     app.state.upstream = upstream
     app.state.metrics = metrics
     app.state.readiness = readiness
+    app.state.fleet = fleet
     return app
 
 

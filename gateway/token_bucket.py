@@ -31,20 +31,28 @@ class TokenBucket:
         self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self._rate)
         self._updated = now
 
-    def reserve(self, max_wait_s: float) -> float:
+    def reserve(self, max_wait_s: float, keep: float = 0.0) -> float:
         """Take a token; return how long to wait before using it.
 
         Raises Exhausted (taking nothing) when the wait would exceed `max_wait_s`.
+        `keep` tokens must remain once this one is taken (a background call's reserve).
         """
         now = self._clock()
         self._refill(now)
         blocked_s = max(0.0, self._blocked_until - now)
+        needed = 1 + min(keep, self._capacity - 1)
         # Tokens may go negative: each waiter holds its place in the queue.
-        wait_s = max(blocked_s, -(self._tokens - 1) / self._rate if self._tokens < 1 else 0.0)
+        short_s = (needed - self._tokens) / self._rate if self._tokens < needed else 0.0
+        wait_s = max(blocked_s, short_s)
         if wait_s > max_wait_s:
             raise Exhausted(wait_s)
         self._tokens -= 1
         return wait_s
+
+    def drain(self, for_s: float) -> None:
+        """Spend every token, and the next `for_s` seconds of refill too."""
+        self._refill(self._clock())
+        self._tokens = min(self._tokens, 0.0) - for_s * self._rate
 
     def throttle(self, retry_after_s: float | None) -> None:
         """The upstream said 429: spend what is left, and wait as long as it asked."""

@@ -14,7 +14,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -117,6 +117,8 @@ class Sandbox:
         self.errors_as_200 = False
         self.endpoint_faults: dict[str, Fault] = {}
         self.promotion_faults: dict[str, Fault] = {}
+        # Promotions renamed through the admin API (a vendor-side change), until reset.
+        self.renamed: dict[int, str] = {}
         self.stats = Stats()
 
     def reset(self) -> None:
@@ -124,6 +126,7 @@ class Sandbox:
         self.errors_as_200 = False
         self.endpoint_faults.clear()
         self.promotion_faults.clear()
+        self.renamed.clear()
         self.stats = Stats()
 
     def take_fault(self, endpoint: str, promotion_id: str | None) -> Fault | None:
@@ -140,6 +143,11 @@ class Sandbox:
                     del faults[key]  # type: ignore[arg-type]
             return fault
         return None
+
+    def current(self, promotion: Promotion) -> Promotion:
+        """The promotion as it is now (renamed, if it was)."""
+        name = self.renamed.get(promotion.id)
+        return promotion if name is None else replace(promotion, name=name)
 
 
 def _error(sandbox: Sandbox, status: int, code: int, message: str, style: str) -> Response:
@@ -261,7 +269,7 @@ def create_app(sandbox: Sandbox | None = None) -> Starlette:
             )
             if found is None or str(found.program_id) != program_id:
                 return _error(state, 404, 4029, "Promotion ID is invalid.", "status")
-            return JSONResponse(views.promotion_by_id(found, prefix))
+            return JSONResponse(views.promotion_by_id(state.current(found), prefix))
 
         return answer
 
@@ -313,7 +321,7 @@ def create_app(sandbox: Sandbox | None = None) -> Starlette:
                 )
             selected = [p for p in selected if p.start <= end and p.end >= start]
         window = selected[page * limit : (page + 1) * limit]
-        items = [views.promotion_listed(p, prefix) for p in window]
+        items = [views.promotion_listed(state.current(p), prefix) for p in window]
         return JSONResponse(views.promotion_list(items, page, limit, len(selected)))
 
     async def promotion_list(request: Request) -> Response:
@@ -407,6 +415,8 @@ def create_app(sandbox: Sandbox | None = None) -> Starlette:
                 state.endpoint_faults[name] = Fault(**fault)
             for promotion_id, fault in (spec.get("promotion") or {}).items():
                 state.promotion_faults[str(promotion_id)] = Fault(**fault)
+            for promotion_id, name in (spec.get("rename") or {}).items():
+                state.renamed[int(promotion_id)] = str(name)
         except (ValueError, TypeError) as error:
             return JSONResponse({"error": str(error)}, 400)
         return JSONResponse(

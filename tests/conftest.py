@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from bench.processes import free_port, started
+from bench.redis_server import RedisServer
 from gateway.app import create_app
 from gateway.settings import Settings
 from sandbox import DEMO_AUTHORIZATION
@@ -42,6 +43,15 @@ def running_sandbox() -> Iterator[RunningSandbox]:
     running = serve_in_thread()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server on a loopback port, shared by the session's tests (which
+    keep apart by key prefix, or flush it). Tests that kill or pause a server start
+    their own `RedisServer`."""
+    with RedisServer() as server:
+        yield server
 
 
 @dataclass

@@ -8,6 +8,11 @@ A fresh hit close to its expiry refreshes the entry in the background, so hot
 keys never wait. Bounded in entries and in bytes. Only successes are stored:
 a failed load is never cached. Concurrent misses on one key share one load.
 Keys are built by the caller and must be scoped by credential.
+
+With a second level (`SharedLevel`: Redis, shared by the replicas), a miss here
+asks it before loading, and the load goes through its fleet-wide lease; what it
+returns keeps the freshness it was stored with, and an entry it holds stale is
+kept here too, to fall back on.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any, Generic, TypeVar
 from cachetools import TLRUCache
 
 from gateway import errors
+from gateway.cache._shared import SharedLevel, Stored
 from gateway.deadline import Deadline
 
 K = TypeVar("K", bound=Hashable)
@@ -88,8 +94,10 @@ class ResultCache(Generic[K, V]):
         weigh: Callable[[V], int] | None = None,
         clock: Callable[[], float] = time.time,
         on_event: OnEvent | None = None,
+        shared: SharedLevel[K, V] | None = None,
     ) -> None:
         self._ttl_s = ttl_s
+        self._shared = shared
         self._stale_s = stale_s
         self._refresh_ahead_s = min(refresh_ahead_s, ttl_s / 2)
         self._refresh_budget_s = refresh_budget_s
@@ -111,6 +119,11 @@ class ResultCache(Generic[K, V]):
 
     def __len__(self) -> int:
         return 0 if self._entries is None else len(self._entries)
+
+    @property
+    def caching(self) -> bool:
+        """Does it keep values across loads (a TTL and room), or only share loads in flight?"""
+        return self._entries is not None
 
     @property
     def size(self) -> int:
@@ -150,12 +163,18 @@ class ResultCache(Generic[K, V]):
             self._count("hit")
             if entry.fresh_until - now <= self._refresh_ahead_s and key not in self._inflight:
                 self._count("refresh")
-                self._start(key, load, Deadline.after(self._refresh_budget_s), background=True)
+                self._start(
+                    key,
+                    load,
+                    Deadline.after(self._refresh_budget_s),
+                    background=True,
+                    newer_than=entry.fresh_until,
+                )
             return Served(entry.value)
         pending = self._inflight.get(key)
         if pending is None:
             self._count("miss")
-            pending = self._start(key, load, deadline, background=False)
+            pending = self._start(key, load, deadline, background=False, newer_than=0.0)
             event = "miss"
         else:
             self._count("join")
@@ -166,12 +185,15 @@ class ResultCache(Generic[K, V]):
             async with asyncio.timeout_at(deadline.at):
                 return Served(await asyncio.shield(pending), event=event)
         except TimeoutError:
+            # The second level may have handed over a stale entry meanwhile.
+            entry = entry or self._entry(key)
             if entry is not None:
                 return self._stale(entry)
             raise errors.UpstreamTimeout(
                 "The operation's time budget ran out before the upstream answered."
             ) from None
         except errors.UPSTREAM_FAILURES:
+            entry = entry or self._entry(key)
             if entry is not None:
                 return self._stale(entry)
             raise
@@ -186,38 +208,83 @@ class ResultCache(Generic[K, V]):
         return Served(entry.value, round(self._clock() - entry.stored_at, 3), "stale")
 
     def _start(
-        self, key: K, load: Load[V], deadline: Deadline, *, background: bool
+        self, key: K, load: Load[V], deadline: Deadline, *, background: bool, newer_than: float
     ) -> asyncio.Future[V]:
-        pending = asyncio.ensure_future(self._load(key, load, deadline, background))
+        pending = asyncio.ensure_future(self._load(key, load, deadline, background, newer_than))
         # Retrieve the outcome even if every waiter went away, so a failure is
         # never reported as "exception was never retrieved".
         pending.add_done_callback(consume_outcome)
         self._inflight[key] = pending
         return pending
 
-    async def _load(self, key: K, load: Load[V], deadline: Deadline, background: bool) -> V:
+    async def _load(
+        self, key: K, load: Load[V], deadline: Deadline, background: bool, newer_than: float
+    ) -> V:
+        async def fetch(by: Deadline) -> Stored[V]:
+            return self._stamp(await load(by, background))
+
         try:
-            value = await load(deadline, background)
-            self._store(key, value)
-            return value
+            if self._shared is None:
+                stored = await fetch(deadline)
+            else:
+                stored = await self._shared.load(
+                    key,
+                    fetch,
+                    deadline,
+                    newer_than=newer_than,
+                    keep=lambda found: self._keep(key, found),
+                )
+            self._keep(key, stored)
+            return stored.value
         finally:
             del self._inflight[key]
 
-    def _store(self, key: K, value: V) -> None:
-        if self._entries is None:
-            return
+    def _stamp(self, value: V) -> Stored[V]:
+        """`value` as fetched now: fresh for the TTL, or until its own deadline."""
         now = self._clock()
         fresh_until = now + self._ttl_s
         own = self._fresh_until(value, now) if self._fresh_until else None
         if own is not None:
             fresh_until = min(fresh_until, own)
-        size = self._weigh(value) if self._weigh else 1
+        return Stored(value, now, fresh_until)
+
+    def _keep(self, key: K, stored: Stored[V]) -> None:
+        if self._entries is None:
+            return
+        size = self._weigh(stored.value) if self._weigh else 1
+        entry = _Entry(stored.value, stored.fetched_at, stored.fresh_until, size)
         try:
-            self._entries[key] = _Entry(value, now, fresh_until, size)
+            self._entries[key] = entry
         except ValueError:  # larger than the whole cache: not kept
             return
         while len(self._entries) > self._max_entries:
             self._entries.popitem()
+
+    def expire(self) -> int:
+        """End every entry's freshness now, keeping it to fall back on while the
+        upstream fails; how many there were."""
+        if self._entries is None:
+            return 0
+        now = self._clock()
+        expired = 0
+        for key in list(self._entries.keys()):
+            entry = self._entry(key)
+            if entry is not None and entry.fresh_until > now:
+                self._entries[key] = _Entry(entry.value, entry.stored_at, now, entry.size)
+                expired += 1
+        return expired
+
+    def drop(self, matches: Callable[[K, V], bool]) -> int:
+        """Forget the entries `matches` picks (a purge); how many went."""
+        if self._entries is None:
+            return 0
+        dropped = 0
+        for key in list(self._entries.keys()):
+            entry = self._entry(key)
+            if entry is not None and matches(key, entry.value):
+                self._entries.pop(key, None)
+                dropped += 1
+        return dropped
 
 
 def _entry_size(entry: _Entry[Any]) -> int:

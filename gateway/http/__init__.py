@@ -7,10 +7,12 @@ persisted and trusted documents) -> `GatewayGraphQL` (strawberry's view speaking
 GraphQL over HTTP: content negotiation and its status codes; building each
 request's context). Every refusal on the way has one JSON shape with a stable
 `extensions.code`. Also `/healthz` and `/readyz` (`healthz`, `Readiness`), the
-IDE (`IdePage`: served by the view, its files under `IDE_ROUTE`), and the
-request's credential, read once (`Credentials`).
+IDE (`IdePage`: served by the view, its files under `IDE_ROUTE`), the
+request's credential, read once (`Credentials`), and the operators' cache purge
+(`CachePurge`, routed only with `ADMIN_TOKEN`).
 """
 
+from gateway.http._admin import CachePurge
 from gateway.http._cors import cors
 from gateway.http._credential import Credentials
 from gateway.http._front_door import ClientRateLimit, FrontDoor
@@ -23,6 +25,7 @@ from gateway.http._view import GatewayGraphQL
 
 __all__ = [
     "IDE_ROUTE",
+    "CachePurge",
     "ClientRateLimit",
     "Credentials",
     "FrontDoor",

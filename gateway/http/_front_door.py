@@ -16,6 +16,7 @@ one JSON shape of `gateway.http._asgi.refusal`, and every response is marked
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -28,6 +29,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import errors, jsonio
+from gateway.fleet import Fleet, FleetUnavailable, SharedBuckets
 from gateway.http._asgi import read_body, refuse, replay
 from gateway.http._credential import Credentials
 from gateway.operations import PersistedQueries, TrustedDocuments
@@ -51,7 +53,10 @@ CSRF_MESSAGE = (
 
 
 class ClientRateLimit:
-    """A token bucket per client: `per_min` requests a minute, bursts of a tenth of that."""
+    """A token bucket per client: `per_min` requests a minute, bursts of a tenth of that.
+
+    With a `fleet`, the bucket is the fleet's (in Redis: `per_min` for all replicas
+    together); while Redis cannot be used, each process counts on its own."""
 
     def __init__(
         self,
@@ -60,28 +65,34 @@ class ClientRateLimit:
         max_clients: int = 100_000,
         on_refusal: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        fleet: Fleet | None = None,
     ) -> None:
         self._per_min = per_min
         self._burst = max(1, per_min // 10)
-        self._buckets = TokenBuckets(
-            rate_per_s=per_min / 60,
-            capacity=max(1.0, per_min / 10),
-            max_keys=max_clients,
-            on_refusal=on_refusal,
+        rate_per_s, capacity = per_min / 60, max(1.0, per_min / 10)
+        self._buckets = TokenBuckets(rate_per_s=rate_per_s, capacity=capacity, max_keys=max_clients)
+        self._shared = (
+            SharedBuckets(fleet, "client_rate", rate_per_s=rate_per_s, capacity=capacity)
+            if fleet is not None
+            else None
         )
-        # Each client's requests in its current minute, for the refusal's `actual`.
+        self._on_refusal = on_refusal
+        # Each client's requests in its current minute (this process's count), for the
+        # refusal's `actual`.
         self._minutes: LRUCache[str, tuple[float, int]] = LRUCache(max_clients)
         self._clock = clock
 
-    def admit(self, client: str) -> None:
+    async def admit(self, client: str) -> None:
         now = self._clock()
         started, count = self._minutes.get(client, (now, 0))
         if now - started >= 60:
             started, count = now, 0
         self._minutes[client] = (started, count + 1)
         try:
-            self._buckets.reserve(client, 0)
+            await self._reserve(client)
         except Exhausted as exhausted:
+            if self._on_refusal is not None:
+                self._on_refusal()
             retry_after = max(1, math.ceil(exhausted.wait_s))
             raise errors.RateLimited(
                 f"Too many requests from this client ({count + 1} in the last "
@@ -95,6 +106,17 @@ class ClientRateLimit:
                     "retryAfter": retry_after,
                 },
             ) from None
+
+    async def _reserve(self, client: str) -> None:
+        if self._shared is not None:
+            # A client address is no key for Redis: its hash is.
+            try:
+                await self._shared.reserve(hashlib.sha256(client.encode()).hexdigest()[:32], 0)
+            except FleetUnavailable:
+                pass  # this process counts on its own
+            else:
+                return
+        self._buckets.reserve(client, 0)
 
 
 class FrontDoor:
@@ -124,11 +146,11 @@ class FrontDoor:
         headers = Headers(scope=scope)
         try:
             if self._client_limit is not None:
-                self._client_limit.admit(self._client_key(scope, headers))
+                await self._client_limit.admit(self._client_key(scope, headers))
             if scope["method"] == "POST":
                 receive = await self._post(headers, receive)
             elif scope["method"] == "GET":
-                scope = self._get(scope, headers)
+                scope = await self._get(scope, headers)
         except errors.GatewayError as error:
             await refuse(scope, send, error)
             return
@@ -171,10 +193,10 @@ class FrontDoor:
         if not isinstance(payload, dict):
             raise errors.BadRequest("The request body must be a JSON object.")
         _check_parameters(payload)
-        resolved = self._resolve(payload)
+        resolved = await self._resolve(payload)
         return replay(json.dumps(resolved).encode() if resolved is not payload else body, receive)
 
-    def _get(self, scope: Scope, headers: Headers) -> Scope:
+    async def _get(self, scope: Scope, headers: Headers) -> Scope:
         query_string = scope.get("query_string", b"").decode("latin-1")
         params = dict(parse_qsl(query_string, keep_blank_values=True))
         if "query" not in params and "extensions" not in params:
@@ -191,13 +213,13 @@ class FrontDoor:
         _check_parameters(payload)
         if self._csrf_prevention and not _hash_only(payload) and not _preflighted(headers):
             raise errors.CsrfPreflightRequired(CSRF_MESSAGE)
-        resolved = self._resolve(payload)
+        resolved = await self._resolve(payload)
         if resolved is payload:
             return scope
         params["query"] = resolved["query"]
         return {**scope, "query_string": urlencode(params).encode()}
 
-    def _resolve(self, payload: dict[str, Any]) -> dict[str, Any]:
+    async def _resolve(self, payload: dict[str, Any]) -> dict[str, Any]:
         """The payload with the text of its persisted query; refused if not allowed."""
         query = payload.get("query")
         sha256 = _persisted_hash(payload)
@@ -222,11 +244,11 @@ class FrontDoor:
                 "text."
             )
         if query is None:
-            found = self._persisted.get(sha256)
+            found = await self._persisted.find(sha256)
             if found is None:
                 raise errors.PersistedQueryNotFound("PersistedQueryNotFound")
             return {**payload, "query": found}
-        if not self._persisted.register(sha256, query):
+        if not await self._persisted.add(sha256, query):
             raise errors.BadRequest("The persisted query's sha256Hash is not the query's hash.")
         return payload
 

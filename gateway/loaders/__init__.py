@@ -3,9 +3,9 @@
 `Loaders.for_request` builds one request's loaders (in the context getter:
 aiodataloader binds the running event loop). Within a request each key is
 loaded once; promotions go through the process's caches (`gateway.cache`),
-customer lookups straight to the upstream. Every call they start is counted
-against the request's `CallBudget`, ends by its deadline and is reported in its
-call list; records served stale are noted in its `StaleLog`.
+customer lookups through its single-flight (and, opted in, a short cache).
+Every call they start is counted against the request's `CallBudget`, ends by its
+deadline and is reported in its call list; records served stale are noted in its `StaleLog`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Loaders:
             cached_promotion=promotions.cached,
             cached_promotions_served=promotions.served,
             promotion_page=Loader(promotions.page, limit=fanout),
-            customer_promotions=Loader(Customers(calls).promotions, limit=fanout),
+            customer_promotions=Loader(Customers(calls, caches).promotions, limit=fanout),
         )
 
 

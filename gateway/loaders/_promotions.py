@@ -13,7 +13,7 @@ from gateway.cache import PromotionCaches
 from gateway.deadline import Deadline
 from gateway.loaders._request_calls import RequestCalls
 from gateway.observability import UpstreamCall
-from gateway.upstream import Caller, promotion_page_params, records
+from gateway.upstream import Answer, Caller, promotion_page_params, records
 from gateway.upstream.queries import PromotionPageQuery
 
 PromotionKey = tuple[str, str]  # (program id, promotion id)
@@ -31,23 +31,27 @@ class Promotions:
         program_id, promotion_id = key
         calls = self._calls
 
-        async def load(by: Deadline, background: bool) -> records.Promotion:
+        async def load(by: Deadline, background: bool) -> Answer[records.Promotion]:
             caller = self._calling(by, background)
-            return await calls.client.promotion(calls.credential, program_id, promotion_id, caller)
+            return await calls.client.promotion_answer(
+                calls.credential, program_id, promotion_id, caller
+            )
 
         started = time.perf_counter()
         served = await self._caches.promotions.get(
             (self._scope, program_id, promotion_id), load, calls.caller.deadline
         )
         self._served(key, served.event, started)
+        promotion = served.value.record
         if served.stale_age_s is not None:
-            calls.stale.add(served.value, served.stale_age_s)
-        return served.value
+            calls.stale.add(promotion, served.stale_age_s)
+        return promotion
 
     def cached(self, key: PromotionKey) -> records.Promotion | None:
         """The promotion if the cache holds it fresh: a look only, until `served` counts it."""
         program_id, promotion_id = key
-        return self._caches.promotions.fresh((self._scope, program_id, promotion_id))
+        answer = self._caches.promotions.fresh((self._scope, program_id, promotion_id))
+        return None if answer is None else answer.record
 
     def served(self, keys: list[PromotionKey]) -> None:
         """Count and report the cached promotions that were served."""
@@ -64,9 +68,9 @@ class Promotions:
     async def page(self, query: PromotionPageQuery) -> records.PromotionPage:
         calls = self._calls
 
-        async def load(by: Deadline, background: bool) -> records.PromotionPage:
+        async def load(by: Deadline, background: bool) -> Answer[records.PromotionPage]:
             caller = self._calling(by, background)
-            return await calls.client.promotion_page(calls.credential, query, caller)
+            return await calls.client.promotion_page_answer(calls.credential, query, caller)
 
         started = time.perf_counter()
         served = await self._caches.promotion_pages.get(
@@ -74,10 +78,11 @@ class Promotions:
         )
         params = promotion_page_params(query)
         calls.served_from_cache("promotion_list", params, served.event, started)
+        page = served.value.record
         if served.stale_age_s is not None:
-            for listed in served.value.promotions:
+            for listed in page.promotions:
                 calls.stale.add(listed, served.stale_age_s)
-        return served.value
+        return page
 
     def _calling(self, by: Deadline, background: bool) -> Caller:
         """Whom a cache load calls for: a refresh no request waits for (reported

@@ -29,6 +29,7 @@ from prometheus_client import (
 MAX_OPERATION_NAMES = 100
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+_REDIS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
 
 BREAKER_STATES = {"closed": 0, "half_open": 1, "open": 2}
 
@@ -123,6 +124,41 @@ class Metrics:
             "Requests or calls refused by a rate limit (client, upstream).",
             ["limit"],
             registry=registry,
+        )
+        self.redis_commands = Counter(
+            "redis_commands",
+            "Redis commands by what they were for and outcome (ok, error, timeout, skipped "
+            "while the breaker is open).",
+            ["command", "outcome"],
+            registry=registry,
+        )
+        self.redis_seconds = Histogram(
+            "redis_command_duration_seconds",
+            "Redis command latency, as the gateway waited for it.",
+            ["command"],
+            buckets=_REDIS_BUCKETS,
+            registry=registry,
+        )
+        self.shared_cache_events = Counter(
+            "shared_cache_events",
+            "Shared (Redis) cache lookups by cache and event: hit, miss, invalid (a value that "
+            "did not read), unavailable (Redis not usable), lease_wait (another replica was "
+            "fetching), takeover (its lease expired or was given back without a value).",
+            ["cache", "event"],
+            registry=registry,
+        )
+        self.lease_wait_seconds = Histogram(
+            "shared_cache_lease_wait_seconds",
+            "How long a replica waited for another replica's fetch of the same entry.",
+            ["cache"],
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.redis_breaker_state = Gauge(
+            "redis_breaker_state",
+            "Redis's circuit breaker: 0 closed, 1 half-open, 2 open (worst worker).",
+            registry=registry,
+            multiprocess_mode="max",
         )
 
     def exposition(self) -> tuple[bytes, str]:

@@ -3,19 +3,26 @@
 Two modes. Automatic persisted queries (Apollo's protocol): a client sends a
 document's SHA-256 instead of its text; an unknown hash answers
 PERSISTED_QUERY_NOT_FOUND and the client sends both, which registers it (in a
-bounded, per-worker store). Trusted documents: a manifest lists every document
+bounded, per-worker store, and with Redis in the fleet's, so that every replica
+knows it). Trusted documents: a manifest lists every document
 the first-party apps may send; only those run, by id or by identical text, and
 anything else is refused before it is parsed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
 
 from cachetools import LRUCache
+
+from gateway.fleet import Fleet, FleetUnavailable
+
+# The largest document shared through Redis; a larger one stays in the process.
+MAX_SHARED_BYTES = 64 * 1024
 
 
 def sha256_hex(document: str) -> str:
@@ -73,12 +80,21 @@ def parse_manifest(raw: object, source: str = "manifest") -> dict[str, str]:
 
 
 class PersistedQueries:
-    """Automatic persisted queries: hash -> document, least recently used forgotten."""
+    """Automatic persisted queries: hash -> document, least recently used forgotten.
 
-    def __init__(self, max_entries: int) -> None:
+    With a `fleet`, a registered document is also written to Redis (with a TTL of
+    `ttl_s`, refreshed by each registration) and found there by the other replicas,
+    which keep it in their own store from then on. A document read back from Redis
+    is used only if it hashes to its key: a writable Redis cannot swap one query for
+    another. Redis failing, the store is the process's own, as without a fleet.
+    """
+
+    def __init__(self, max_entries: int, fleet: Fleet | None = None, ttl_s: int = 86_400) -> None:
         self._documents: LRUCache[str, str] | None = (
             LRUCache(maxsize=max_entries) if max_entries > 0 else None
         )
+        self._fleet = fleet
+        self._ttl_s = ttl_s
 
     @property
     def enabled(self) -> bool:
@@ -93,4 +109,41 @@ class PersistedQueries:
             return False
         if self._documents is not None:
             self._documents[sha256.lower()] = document
+        return True
+
+    async def find(self, sha256: str) -> str | None:
+        """The document of `sha256`, from this process's store or else the fleet's."""
+        found = self.get(sha256)
+        if found is not None or self._fleet is None or self._documents is None:
+            return found
+        fleet = self._fleet
+        key = fleet.keys.key("apq", sha256.lower())
+        try:
+            shared = await fleet.call("apq_get", lambda client: client.get(key))
+        except FleetUnavailable:
+            return None
+        if not isinstance(shared, bytes):
+            return None
+        try:
+            document = shared.decode()
+        except UnicodeDecodeError:
+            return None  # not ours: a miss
+        if sha256_hex(document) != sha256.lower():
+            return None
+        self._documents[sha256.lower()] = document
+        return document
+
+    async def add(self, sha256: str, document: str) -> bool:
+        """`register`, and share the document with the fleet; False if the hash is not
+        the document's (nothing is stored)."""
+        if not self.register(sha256, document):
+            return False
+        encoded = document.encode()
+        if self._fleet is None or self._documents is None or len(encoded) > MAX_SHARED_BYTES:
+            return True
+        fleet, ttl_s = self._fleet, self._ttl_s
+        key = fleet.keys.key("apq", sha256.lower())
+        # Redis failing, the document is known to this process only.
+        with contextlib.suppress(FleetUnavailable):
+            await fleet.call("apq_set", lambda client: client.set(key, encoded, ex=ttl_s))
         return True

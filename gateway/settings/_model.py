@@ -131,6 +131,52 @@ class Settings:
         "never share an entry.",
         secret=True,
     )
+    redis_url: str | None = setting(
+        "REDIS_URL",
+        p.redis_url,
+        None,
+        "The Redis every replica shares (cache, in-flight leases, vendor quota, persisted "
+        "queries, client rate limit, purge); unset, all of it stays in this process. "
+        "Requires `CACHE_KEY_SECRET`, the same on every replica.",
+        secret=True,
+    )
+    redis_key_prefix: str = setting(
+        "REDIS_KEY_PREFIX",
+        p.key_prefix,
+        "promotions-gateway",
+        "The namespace of every Redis key the gateway writes, so that several gateways "
+        "(or environments) can share one Redis.",
+    )
+    redis_timeout_ms: float = setting(
+        "REDIS_TIMEOUT_MS",
+        p.positive_float,
+        100.0,
+        "The longest in milliseconds any one Redis command may take; past it, or while "
+        "Redis's breaker is open, the gateway goes on without Redis.",
+    )
+    fleet_max_processes: int | None = setting(
+        "FLEET_MAX_PROCESSES",
+        p.positive_int,
+        None,
+        "While Redis is unreachable, each process keeps to `UPSTREAM_RATE_LIMIT_PER_MIN` "
+        "divided by this (unset: `WEB_CONCURRENCY`), so the fleet stays within the quota.",
+    )
+    customer_cache_ttl_s: float = setting(
+        "CUSTOMER_CACHE_TTL_S",
+        p.non_negative_float,
+        0.0,
+        "How long in seconds a customer's promotions are shared across requests (and, with "
+        "`REDIS_URL`, replicas), never served past it; 0 (the default) asks the vendor on every "
+        "request, identical lookups in flight at once sharing one call.",
+    )
+    admin_token: str | None = setting(
+        "ADMIN_TOKEN",
+        p.secret_key,
+        None,
+        "The bearer token of `POST /admin/cache/purge` (a promotion, a program or everything, "
+        "for every replica: docs/fleet.md); unset, the route does not exist.",
+        secret=True,
+    )
     sandbox_port: int = setting(
         "SANDBOX_PORT",
         p.port,
@@ -210,8 +256,10 @@ class Settings:
         "UPSTREAM_RATE_LIMIT_PER_MIN",
         p.positive_int,
         1000,
-        "The vendor's quota of calls a minute per credential, of which each worker takes "
-        "an equal share (`1/WEB_CONCURRENCY`).",
+        "The vendor's quota of calls a minute per credential, for the whole fleet: with "
+        "`REDIS_URL` every replica draws on it in Redis (one may use all of it while the "
+        "others are idle); without, or while Redis is unreachable, each process keeps to "
+        "`1/FLEET_MAX_PROCESSES` of it.",
     )
     upstream_rate_limit_max_wait_s: float = setting(
         "UPSTREAM_RATE_LIMIT_MAX_WAIT_S",
@@ -342,6 +390,14 @@ class Settings:
         "Automatic persisted queries remembered per worker (0: off; always off with "
         "`TRUSTED_DOCUMENTS`).",
     )
+    apq_ttl_s: int = setting(
+        "APQ_TTL_S",
+        p.positive_int,
+        86_400,
+        "How long in seconds Redis keeps an automatic persisted query for every replica "
+        "(with `REDIS_URL`; each registration starts it again). Documents over 64 KiB stay "
+        "in the process that registered them.",
+    )
     client_rate_limit_per_min: int = setting(
         "CLIENT_RATE_LIMIT_PER_MIN",
         p.non_negative_int,
@@ -400,7 +456,13 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings from `environ` (else the process's environment): a variable unset or
         blank takes its default; one that cannot be used raises SettingsError naming it."""
-        settings = cls(**read_environment(cls, os.environ if environ is None else environ))
+        environ = os.environ if environ is None else environ
+        settings = cls(**read_environment(cls, environ))
+        if settings.redis_url and not environ.get("CACHE_KEY_SECRET", "").strip():
+            raise SettingsError(
+                "CACHE_KEY_SECRET is required with REDIS_URL: it scopes the shared cache by "
+                "credential, so every replica must hold the same one (e.g. `openssl rand -hex 32`)"
+            )
         if settings.promotion_fanout > settings.upstream_max_connections:
             raise SettingsError("PROMOTION_FANOUT must not exceed UPSTREAM_MAX_CONNECTIONS")
         if settings.upstream_max_concurrency > settings.upstream_max_connections:
@@ -412,5 +474,10 @@ class Settings:
 
     @property
     def upstream_rate_per_worker(self) -> float:
-        """This worker's share of the vendor's quota, in calls per second."""
-        return self.upstream_rate_limit_per_min / 60 / self.workers
+        """This worker's share of the vendor's quota, in calls per second: without Redis,
+        and while Redis is unreachable (FLEET_MAX_PROCESSES, else WEB_CONCURRENCY)."""
+        return self.upstream_rate_limit_per_min / 60 / (self.fleet_max_processes or self.workers)
+
+    @property
+    def redis_timeout_s(self) -> float:
+        return self.redis_timeout_ms / 1000

@@ -99,3 +99,18 @@ def path(raw: str) -> str:
     if not raw.startswith("/"):
         raise ValueError("must start with /")
     return raw
+
+
+@parser("`redis://`, `rediss://` (TLS) or `unix://` URL, user and password allowed")
+def redis_url(raw: str) -> str:
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("must start with redis://, rediss:// or unix://")
+    return raw
+
+
+@parser("letters, digits, `-`, `_`, `.` and `:`")
+def key_prefix(raw: str) -> str:
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
+    if not set(raw) <= allowed or "{" in raw:
+        raise ValueError("may hold only letters, digits, '-', '_', '.' and ':'")
+    return raw

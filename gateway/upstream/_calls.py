@@ -21,5 +21,10 @@ class Caller:
     cache: str = "none"
     headers: dict[str, str] = field(default_factory=dict)  # X-Request-ID, traceparent
 
+    @property
+    def background(self) -> bool:
+        """No request waits for this call: a cache's refresh ahead of expiry."""
+        return self.cache == "refresh"
+
     def for_cache(self, cache: str) -> Caller:
         return dataclasses.replace(self, cache=cache)

@@ -17,13 +17,15 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from gateway import errors, jsonio
+from gateway.breaker import BreakerState, CircuitBreaker
 from gateway.credentials import Credential
 from gateway.deadline import Deadline
+from gateway.fleet import Fleet
 from gateway.observability import BREAKER_STATES, Metrics, Tracing, UpstreamCall, mark_failed
 from gateway.settings import Settings
 from gateway.upstream import _parsing as parsing
 from gateway.upstream import records
-from gateway.upstream._breaker import BreakerState, CircuitBreaker
+from gateway.upstream._answers import Answer
 from gateway.upstream._calls import Caller
 from gateway.upstream._rate_limit import UpstreamRateLimit
 from gateway.upstream._retries import RetryBudget, backoff_s
@@ -180,6 +182,7 @@ class UpstreamClient:
         settings: Settings,
         metrics: Metrics | None = None,
         tracing: Tracing | None = None,
+        fleet: Fleet | None = None,
     ) -> None:
         if settings.upstream_url is None:
             raise ValueError("the upstream client needs settings.upstream_url")
@@ -198,8 +201,11 @@ class UpstreamClient:
             for endpoint in Endpoint
         }
         self.retry_budget = RetryBudget(ratio=settings.upstream_retry_budget)
+        # The quota is the fleet's, shared in Redis with a fleet; this process's share without.
         self.rate_limit = UpstreamRateLimit(
             calls_per_s=settings.upstream_rate_per_worker,
+            fleet=fleet,
+            fleet_calls_per_s=settings.upstream_rate_limit_per_min / 60,
             max_wait_s=settings.upstream_rate_limit_max_wait_s,
             on_refusal=metrics.rate_limited.labels("upstream").inc if metrics else None,
         )
@@ -210,20 +216,32 @@ class UpstreamClient:
     async def promotion(
         self, credential: Credential, program_id: str, promotion_id: str, caller: Caller
     ) -> records.Promotion:
+        return (await self.promotion_answer(credential, program_id, promotion_id, caller)).record
+
+    async def promotion_answer(
+        self, credential: Credential, program_id: str, promotion_id: str, caller: Caller
+    ) -> Answer[records.Promotion]:
+        """The promotion, with the JSON it was read from (for the caches)."""
         path = self._settings.promotion_path.format(
             programId=quote(program_id, safe=""), promotionId=quote(promotion_id, safe="")
         )
         shown = {"programId": program_id, "promotionId": promotion_id}
         body = await self._get(Endpoint.PROMOTION, path, {}, credential, caller, shown)
-        return parsing.parse_promotion(body, program_id)
+        return Answer(parsing.parse_promotion(body, program_id), jsonio.dumps(body))
 
     async def promotion_page(
         self, credential: Credential, query: PromotionPageQuery, caller: Caller
     ) -> records.PromotionPage:
+        return (await self.promotion_page_answer(credential, query, caller)).record
+
+    async def promotion_page_answer(
+        self, credential: Credential, query: PromotionPageQuery, caller: Caller
+    ) -> Answer[records.PromotionPage]:
+        """The list page, with the JSON it was read from (for the caches)."""
         path = self._settings.promotion_list_path
         params = promotion_page_params(query)
         body = await self._get(Endpoint.PROMOTION_LIST, path, params, credential, caller, params)
-        return parsing.parse_promotion_page(body)
+        return Answer(parsing.parse_promotion_page(body), jsonio.dumps(body))
 
     async def customer_promotions(
         self, credential: Credential, query: CustomerPromotionsQuery, caller: Caller
@@ -234,6 +252,17 @@ class UpstreamClient:
             Endpoint.CUSTOMER_PROMOTIONS, path, params, credential, caller, params
         )
         return parsing.parse_customer_page(body)
+
+    async def customer_promotions_answer(
+        self, credential: Credential, query: CustomerPromotionsQuery, caller: Caller
+    ) -> Answer[records.CustomerPage]:
+        """The customer lookup, with the JSON it was read from (for a shared cache)."""
+        path = self._settings.customer_promotions_path
+        params = customer_promotions_params(query)
+        body = await self._get(
+            Endpoint.CUSTOMER_PROMOTIONS, path, params, credential, caller, params
+        )
+        return Answer(parsing.parse_customer_page(body), jsonio.dumps(body))
 
     async def _get(
         self,
@@ -306,7 +335,9 @@ class UpstreamClient:
                 details={"retryAfter": max(1, math.ceil(breaker.retry_in()))},
             )
         try:
-            await self.rate_limit.acquire(credential.fingerprint, deadline)
+            await self.rate_limit.acquire(
+                credential.fingerprint, deadline, background=outgoing.caller.background
+            )
             async with self.slots.hold(deadline):
                 response = await self._exchange(outgoing)
             body = _checked_body(endpoint, response)
@@ -318,7 +349,7 @@ class UpstreamClient:
                     failure.error = errors.Unauthenticated(_CONFIGURED_REJECTED)
             breaker.record(failed=failure.breaker_failure)
             if failure.error.code == errors.RateLimited.code:
-                self.rate_limit.throttle(credential.fingerprint, failure.retry_after_s)
+                await self.rate_limit.throttle(credential.fingerprint, failure.retry_after_s)
             raise
         except BaseException:
             breaker.release()

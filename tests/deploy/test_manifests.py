@@ -91,10 +91,43 @@ def test_settings_come_from_the_configmap_and_secret(kinds: dict[str, dict[str, 
     assert grace > 5 + settings.shutdown_drain_s + settings.shutdown_grace_s
 
 
-def test_the_quota_holds_at_the_most_replicas(kinds: dict[str, dict[str, Any]]) -> None:
-    per_pod = int(kinds["ConfigMap"]["data"]["UPSTREAM_RATE_LIMIT_PER_MIN"])
-    most = kinds["HorizontalPodAutoscaler"]["spec"]["maxReplicas"]
-    assert per_pod * most <= 1000
+def test_the_quota_is_the_fleets_and_its_fail_safe_share_holds_at_the_most_replicas(
+    kinds: dict[str, dict[str, Any]],
+) -> None:
+    data = kinds["ConfigMap"]["data"]
+    settings = Settings.from_env({**data, **kinds["Secret"]["stringData"]})
+    assert settings.upstream_rate_limit_per_min == 1000  # the vendor's, for the whole fleet
+    most = kinds["HorizontalPodAutoscaler"]["spec"]["maxReplicas"] * settings.workers
+    # While Redis is away, every process of the largest fleet keeps to its share.
+    assert settings.upstream_rate_per_worker * 60 * most <= 1000
+
+
+def test_the_fleet_shares_a_redis_whose_url_and_key_are_secrets(
+    kinds: dict[str, dict[str, Any]],
+) -> None:
+    secret, config = kinds["Secret"]["stringData"], kinds["ConfigMap"]["data"]
+    assert {"REDIS_URL", "CACHE_KEY_SECRET"} <= set(secret)
+    assert not {"REDIS_URL", "CACHE_KEY_SECRET"} & set(config)
+    settings = Settings.from_env({**config, **secret})
+    assert settings.redis_url is not None
+    assert settings.redis_url.startswith("rediss://")  # TLS to a managed Redis
+
+
+def test_the_test_clusters_redis_is_a_single_redis_7_its_service_named_in_the_note() -> None:
+    folder = DEPLOY / "redis"
+    documents = {d["kind"]: d for d in yaml.safe_load_all((folder / "redis.yaml").read_text())}
+    assert yaml.safe_load((folder / "kustomization.yaml").read_text())["resources"] == [
+        "redis.yaml"
+    ]
+    deployment, service = documents["Deployment"], documents["Service"]
+    assert deployment["spec"]["replicas"] == 1
+    (redis,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert redis["image"].startswith("redis:7")
+    assert "volatile-lru" in redis["args"]  # every key the gateway writes has a TTL
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= labels.items()
+    url = f"redis://{service['metadata']['name']}:{service['spec']['ports'][0]['port']}/0"
+    assert url in (DEPLOY / "secret.yaml").read_text()
 
 
 def test_budget_autoscaler_and_service_select_the_deployment(

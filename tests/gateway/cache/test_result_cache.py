@@ -311,3 +311,14 @@ async def test_nothing_is_fresh_in_a_cache_that_keeps_nothing() -> None:
     _, load = counting(7)
     await cache.get("k", load, soon())
     assert cache.fresh("k") is None
+
+
+async def test_an_expired_entry_is_loaded_again_and_still_stands_in_for_a_failure() -> None:
+    cache = await cached_then_aged(1)
+    assert cache.expire() == 1
+    assert cache.fresh("k") is None
+    failed = await cache.get("k", failing_with(errors.UpstreamUnavailable("down")), soon())
+    assert (failed.value, failed.event) == (1, "stale")
+    loads, load = counting(2)
+    assert (await cache.get("k", load, soon())).value == 2
+    assert len(loads) == 1

@@ -1,10 +1,19 @@
-import pytest
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import pytest
+import redis.asyncio as redis
+
+from bench.redis_server import RedisServer
 from gateway import errors
 from gateway.deadline import Deadline
+from gateway.fleet import Fleet
 from gateway.token_bucket import Exhausted, TokenBucket
 from gateway.upstream._rate_limit import UpstreamRateLimit
 from tests.clock import Clock
+from tests.conftest import settings_for
 
 
 def test_a_burst_is_allowed_then_waits_are_queued_in_order() -> None:
@@ -80,3 +89,88 @@ async def test_every_refusal_is_reported() -> None:
         with pytest.raises(errors.RateLimited):
             await limit.acquire("a", Deadline.after(5))
     assert len(refusals) == 2
+
+
+@asynccontextmanager
+async def shared_limit(
+    url: str, prefix: str, *, per_min: int, processes: int, timeout_ms: float = 200
+) -> AsyncIterator[UpstreamRateLimit]:
+    """One replica's limit: the fleet's quota in the Redis at `url`, `processes` at most."""
+    settings = settings_for(
+        "http://127.0.0.1:1", redis_url=url, redis_key_prefix=prefix, redis_timeout_ms=timeout_ms
+    )
+    fleet = Fleet.from_settings(settings)
+    assert fleet is not None
+    yield UpstreamRateLimit(
+        calls_per_s=per_min / 60 / processes,
+        fleet_calls_per_s=per_min / 60,
+        fleet=fleet,
+        max_wait_s=0,
+    )
+    await fleet.aclose()
+
+
+async def granted(limit: UpstreamRateLimit, tries: int, *, background: bool = False) -> int:
+    count = 0
+    for _ in range(tries):
+        try:
+            await limit.acquire("tenant", Deadline.after(5), background=background)
+            count += 1
+        except errors.RateLimited:
+            pass
+    return count
+
+
+async def test_one_replica_alone_may_take_the_whole_fleets_burst(redis_server: RedisServer) -> None:
+    prefix = f"t-{uuid.uuid4().hex[:8]}"
+    async with (
+        shared_limit(redis_server.url, prefix, per_min=600, processes=3) as one,
+        shared_limit(redis_server.url, prefix, per_min=600, processes=3) as other,
+    ):
+        assert await granted(one, 80) == 60  # a tenth of the fleet's minute, not of a third
+        assert await granted(other, 5) <= 1  # the fleet's bucket: nothing left but a refill
+
+
+async def test_background_calls_leave_half_the_burst(redis_server: RedisServer) -> None:
+    prefix = f"t-{uuid.uuid4().hex[:8]}"
+    async with shared_limit(redis_server.url, prefix, per_min=600, processes=3) as limit:
+        assert await granted(limit, 60, background=True) == 30
+        assert await granted(limit, 30) == 30
+
+
+async def test_without_redis_each_process_keeps_to_its_share_and_shares_again_after() -> None:
+    prefix = f"t-{uuid.uuid4().hex[:8]}"
+    with RedisServer() as server:
+        async with shared_limit(server.url, prefix, per_min=600, processes=3) as limit:
+            assert await granted(limit, 5) == 5
+            server.kill()
+            # The fleet may just have used every token: this process's share (a third:
+            # 3 a second) starts empty, and refills.
+            assert await granted(limit, 10) == 0
+            await asyncio.sleep(1.0)
+            assert 2 <= await granted(limit, 10) <= 3
+            server.start()
+            await asyncio.sleep(1.1)  # Redis's breaker half-opens
+            # Back on the shared bucket, which this process drained first: Redis never
+            # saw the calls made on the local shares, so no burst right after an outage.
+            assert await granted(limit, 20) == 0
+            assert limit.shared is not None
+            assert await server_ttl(server.url, limit.shared.key("tenant")) > 0
+
+
+async def test_a_process_that_used_the_fleets_quota_finds_no_fresh_share_when_redis_goes() -> None:
+    prefix = f"t-{uuid.uuid4().hex[:8]}"
+    with RedisServer() as server:
+        async with shared_limit(server.url, prefix, per_min=600, processes=3) as limit:
+            assert await granted(limit, 60) == 60  # the fleet's whole burst, through Redis
+            server.kill()
+            assert await granted(limit, 10) == 0
+
+
+async def server_ttl(url: str, key: str) -> int:
+    client = redis.Redis.from_url(url)
+    try:
+        ttl: int = await client.pttl(key)
+        return ttl
+    finally:
+        await client.aclose()

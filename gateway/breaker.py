@@ -1,4 +1,4 @@
-"""A circuit breaker per upstream endpoint.
+"""A circuit breaker: one per upstream endpoint, and one in front of Redis.
 
 Closed: calls go through; consecutive failures (5xx, timeouts, connection
 errors) are counted, and any answer from a healthy upstream (a 2xx, or a 4xx

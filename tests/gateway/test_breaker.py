@@ -1,4 +1,4 @@
-from gateway.upstream._breaker import CircuitBreaker
+from gateway.breaker import CircuitBreaker
 from tests.clock import Clock
 
 

@@ -1,0 +1,193 @@
+"""Purging cache entries for the whole fleet: one promotion (every credential's
+entries of it, and the pages and customer answers that hold it), one program, or
+everything.
+
+The replica asked to purge drops its own first-level entries, deletes the shared
+(Redis) entries listed in the target's purge index (`SMEMBERS`, then one `UNLINK`
+per entry and an `SREM` of what it saw: one key per command, nothing scanned), and
+publishes the target on the fleet's purge channel. Every replica listens there
+(`Purges.listen`, a task of the app's lifespan) and drops its own entries. A
+listener that lost Redis and subscribes again ends the freshness of its whole
+first level, since it may have missed a purge meanwhile: the next lookups ask the
+second level (or, once for the fleet, the upstream), and the entries stay only to
+fall back on while the upstream fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+
+from gateway import errors, jsonio
+from gateway.fleet import Fleet, FleetUnavailable
+from gateway.upstream import records
+
+log = logging.getLogger("gateway.cache.purge")
+
+CHANNEL = "purge"
+# Entries deleted per round trip.
+BATCH = 500
+# A listener that lost Redis tries again after this, doubling up to the most.
+RECONNECT_FIRST_S = 0.1
+RECONNECT_MAX_S = 2.0
+
+
+class PurgeIncomplete(errors.GatewayError):
+    """The shared cache could not be purged (Redis unavailable); this replica's was."""
+
+    code = "PURGE_INCOMPLETE"
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeTarget:
+    """A promotion (both ids), a program (its id only), or everything (neither)."""
+
+    program_id: str | None = None
+    promotion_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.promotion_id is not None and self.program_id is None:
+            raise ValueError("a promotion is named with its program")
+
+    @property
+    def index(self) -> tuple[str, ...]:
+        """The purge index (`gateway.cache._shared`) listing the target's entries."""
+        if self.program_id is None:
+            return ("all",)
+        if self.promotion_id is None:
+            return ("program", self.program_id)
+        return ("promotion", self.program_id, self.promotion_id)
+
+    def names(self, program_id: str, promotion_id: str) -> bool:
+        return (self.program_id is None or self.program_id == program_id) and (
+            self.promotion_id is None or self.promotion_id == promotion_id
+        )
+
+    def names_page(self, program_filter: object, page: records.PromotionPage) -> bool:
+        if self.program_id is None:
+            return True
+        if self.promotion_id is None and program_filter == self.program_id:
+            return True
+        return any(self.names(p.program_id, p.id) for p in page.promotions)
+
+    def names_customer(self, page: records.CustomerPage) -> bool:
+        if self.program_id is None:
+            return True
+        return any(self.names(p.program_id, p.promotion_id) for p in page.promotions)
+
+    def to_json(self) -> bytes:
+        return jsonio.dumps({"programId": self.program_id, "promotionId": self.promotion_id})
+
+    @classmethod
+    def from_json(cls, data: object) -> PurgeTarget | None:
+        """The target a purge message names, or None if it is not one."""
+        try:
+            fields = jsonio.loads(data) if isinstance(data, bytes | str) else None
+        except ValueError:
+            return None
+        if not isinstance(fields, dict):
+            return None
+        program_id, promotion_id = fields.get("programId"), fields.get("promotionId")
+        if not all(v is None or isinstance(v, str) for v in (program_id, promotion_id)):
+            return None
+        try:
+            return cls(program_id, promotion_id)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    """How many entries went: this replica's first level, and the shared level
+    (None without a fleet)."""
+
+    local: int
+    shared: int | None
+
+
+class Purges:
+    def __init__(
+        self,
+        fleet: Fleet | None,
+        drop: Callable[[PurgeTarget], int],
+        expire: Callable[[], int] = lambda: 0,
+    ) -> None:
+        self._fleet = fleet
+        self._drop = drop
+        self._expire = expire
+
+    async def purge(self, target: PurgeTarget) -> Purged:
+        """Purge `target` here and for the fleet. Raises PurgeIncomplete when Redis
+        could not be used (this replica's entries went all the same)."""
+        local = self._drop(target)
+        fleet = self._fleet
+        if fleet is None:
+            return Purged(local, None)
+        try:
+            shared = await self._purge_shared(fleet, target)
+            await fleet.call(
+                "purge_publish",
+                lambda r: r.publish(fleet.keys.channel(CHANNEL), target.to_json()),
+            )
+        except FleetUnavailable as error:
+            raise PurgeIncomplete(
+                "The shared cache is unavailable: only this replica's entries were purged; retry.",
+                details={"purgedLocal": local},
+            ) from error
+        return Purged(local, shared)
+
+    @staticmethod
+    async def _purge_shared(fleet: Fleet, target: PurgeTarget) -> int:
+        index = fleet.keys.key("index", *target.index)
+        members = await fleet.call("purge_members", lambda r: r.smembers(index))
+        listed = sorted(m if isinstance(m, bytes) else m.encode() for m in members)
+        deleted = 0
+        for start in range(0, len(listed), BATCH):
+            batch = listed[start : start + BATCH]
+
+            async def unlink(client: object, batch: list[bytes] = batch) -> list[int]:
+                async with fleet.redis.pipeline(transaction=False) as pipe:
+                    for key in batch:
+                        pipe.unlink(key)
+                    pipe.srem(index, *batch)
+                    outcome: list[int] = await pipe.execute()
+                return outcome[:-1]
+
+            deleted += sum(await fleet.call("purge_unlink", unlink))
+        return deleted
+
+    async def listen(self) -> None:
+        """Drop the entries every purge names, until cancelled; reconnects with backoff."""
+        fleet = self._fleet
+        if fleet is None:
+            return
+        pause_s = RECONNECT_FIRST_S
+        missed = False
+        while True:
+            pubsub = fleet.redis.pubsub()
+            try:
+                async with asyncio.timeout(max(fleet.timeout_s, 1.0)):
+                    await pubsub.subscribe(fleet.keys.channel(CHANNEL))
+                if missed:
+                    expired = self._expire()
+                    log.warning("purge channel back; %d local entries no longer fresh", expired)
+                pause_s = RECONNECT_FIRST_S
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if message is not None and message.get("type") == "message":
+                        target = PurgeTarget.from_json(message.get("data"))
+                        if target is not None:
+                            self._drop(target)
+            except (RedisError, OSError, TimeoutError) as error:
+                missed = True
+                log.warning("purge channel lost (%s); retrying in %.1f s", error, pause_s)
+            finally:
+                with contextlib.suppress(RedisError, OSError):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await asyncio.sleep(pause_s)
+            pause_s = min(pause_s * 2, RECONNECT_MAX_S)

@@ -1,0 +1,279 @@
+"""The second cache level: one Redis for every replica, and a lease so that the
+fleet makes one upstream call per missing entry.
+
+A first-level miss asks Redis (one GET). A fresh entry there is served at once. On
+a miss, the replica takes the entry's lease (`SET lease token NX PX`): the holder
+calls the upstream, writes the entry (`SET PX`, its TTL the end of the stale
+window) and gives the lease back with a compare-and-delete script (only its own
+token). The others poll the entry, a little less often each time, until it lands,
+the lease goes (the holder failed or died: one of them takes it over), or their
+deadline comes (the cache above then serves stale if it can).
+
+Each entry is also listed in purge indexes (sets, each with the TTL of its longest
+entry) that `gateway.cache._purge` reads, so a purge never scans.
+
+Redis being away costs one command's deadline at most: any `FleetUnavailable`
+and the replica goes on alone (calls the upstream itself, writes nothing).
+Writing the entry and releasing the lease happen after the answer is returned,
+so no request waits for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import redis.asyncio as redis
+
+from gateway.cache._envelope import Envelope, pack, unpack
+from gateway.deadline import Deadline
+from gateway.fleet import Fleet, FleetUnavailable
+from gateway.observability import Metrics
+
+K = TypeVar("K")
+V = TypeVar("V")
+T = TypeVar("T")
+
+log = logging.getLogger("gateway.cache.shared")
+
+# How often a waiter looks for the holder's entry: first after 10 ms, then 1.5
+# times later each time, at most every 50 ms.
+POLL_FIRST_S = 0.01
+POLL_MAX_S = 0.05
+
+# Deletes the lease only if it still holds our token (another may hold it by now).
+RELEASE_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+# Lists an entry in a purge index, and makes the index live at least as long as it.
+ADD_TO_INDEX = """
+redis.call('SADD', KEYS[1], ARGV[2])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return 1
+"""
+
+SHARED_EVENTS = ("hit", "miss", "invalid", "unavailable", "lease_wait", "takeover")
+
+
+@dataclass(frozen=True, slots=True)
+class Stored(Generic[V]):
+    """A value with when it was fetched and until when it is fresh (Unix seconds)."""
+
+    value: V
+    fetched_at: float
+    fresh_until: float
+
+
+class SharedLevel(Generic[K, V]):
+    """The Redis level of one cache (`kind`: promotion, page, customer)."""
+
+    def __init__(
+        self,
+        fleet: Fleet,
+        kind: str,
+        *,
+        parts: Callable[[K], tuple[str, ...]],
+        body: Callable[[V], bytes],
+        read: Callable[[K, bytes], V],
+        indexes: Callable[[K, V], Iterable[tuple[str, ...]]],
+        stale_s: float,
+        lease_s: float,
+        metrics: Metrics | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._fleet = fleet
+        self._kind = kind
+        self._parts = parts
+        self._body = body
+        self._read = read
+        self._indexes = indexes
+        self._stale_s = stale_s
+        self._lease_s = lease_s
+        self._metrics = metrics
+        self._clock = clock
+        self._release = fleet.redis.register_script(RELEASE_LEASE)
+        self._add_to_index = fleet.redis.register_script(ADD_TO_INDEX)
+        self._writes: set[asyncio.Task[None]] = set()
+
+    def key(self, key: K) -> str:
+        """The entry's Redis key: no credential, customer or query text in it."""
+        return self._fleet.keys.key(self._kind, *self._parts(key))
+
+    async def load(
+        self,
+        key: K,
+        fetch: Callable[[Deadline], Awaitable[Stored[V]]],
+        deadline: Deadline,
+        *,
+        newer_than: float,
+        keep: Callable[[Stored[V]], None],
+    ) -> Stored[V]:
+        """The fleet's entry if it is fresh (and fresher than `newer_than`); else the
+        one `fetch` gets, once for the fleet. An entry past its freshness but within
+        its stale window is handed to `keep` first, for the cache above to fall back on."""
+        entry_key = self.key(key)
+        try:
+            found = await self._get(entry_key, key)
+        except FleetUnavailable:
+            self._count("unavailable")
+            return await fetch(deadline)
+        if found is not None and self._usable(found, newer_than):
+            self._count("hit")
+            return found
+        self._count("miss")
+        if found is not None:
+            keep(found)
+        return await self._fill(entry_key, key, fetch, deadline, newer_than)
+
+    def _usable(self, stored: Stored[V], newer_than: float) -> bool:
+        return stored.fresh_until > max(self._clock(), newer_than)
+
+    async def _get(self, entry_key: str, key: K) -> Stored[V] | None:
+        raw = await self._fleet.call("cache_get", lambda r: r.get(entry_key))
+        if raw is None:
+            return None
+        envelope = unpack(raw, self._clock())
+        if envelope is None:
+            self._count("invalid")
+            return None
+        try:
+            value = self._read(key, envelope.body)
+        except Exception:  # whatever the reader makes of a foreign body: no entry
+            self._count("invalid")
+            log.warning("a shared %s entry did not read; treated as missing", self._kind)
+            return None
+        return Stored(value, envelope.fetched_at, envelope.fresh_until)
+
+    async def _fill(
+        self,
+        entry_key: str,
+        key: K,
+        fetch: Callable[[Deadline], Awaitable[Stored[V]]],
+        deadline: Deadline,
+        newer_than: float,
+    ) -> Stored[V]:
+        lease_key = self._fleet.keys.key("lease", self._kind, *self._parts(key))
+        token = secrets.token_hex(16)
+        waited_since: float | None = None
+        pause_s = POLL_FIRST_S
+        while True:
+            lease_ms = max(1, math.ceil(min(deadline.remaining(), self._lease_s) * 1000))
+            try:
+                taken = await self._fleet.call("lease_take", _take(lease_key, token, lease_ms))
+            except FleetUnavailable:
+                return await fetch(deadline)
+            if taken:
+                if waited_since is not None:
+                    self._count("takeover")
+                    self._waited(waited_since)
+                return await self._hold(entry_key, key, lease_key, token, fetch, deadline)
+            if waited_since is None:
+                waited_since = time.perf_counter()
+                self._count("lease_wait")
+            remaining = deadline.remaining()
+            if remaining <= 0:
+                self._waited(waited_since)
+                raise TimeoutError
+            await asyncio.sleep(min(pause_s, remaining))
+            pause_s = min(pause_s * 1.5, POLL_MAX_S)
+            try:
+                found = await self._get(entry_key, key)
+            except FleetUnavailable:
+                self._waited(waited_since)
+                return await fetch(deadline)
+            if found is not None and self._usable(found, newer_than):
+                self._waited(waited_since)
+                return found
+
+    async def _hold(
+        self,
+        entry_key: str,
+        key: K,
+        lease_key: str,
+        token: str,
+        fetch: Callable[[Deadline], Awaitable[Stored[V]]],
+        deadline: Deadline,
+    ) -> Stored[V]:
+        try:
+            stored = await fetch(deadline)
+        except BaseException:
+            self._later(self._give_back(lease_key, token))
+            raise
+        self._later(self._write(entry_key, key, stored, lease_key, token))
+        return stored
+
+    async def _write(
+        self, entry_key: str, key: K, stored: Stored[V], lease_key: str, token: str
+    ) -> None:
+        stale_until = stored.fresh_until + self._stale_s
+        ttl_ms = math.ceil((stale_until - self._clock()) * 1000)
+        try:
+            if ttl_ms > 0:
+                envelope = Envelope(
+                    stored.fetched_at, stored.fresh_until, stale_until, self._body(stored.value)
+                )
+                await self._fleet.call(
+                    "cache_set", lambda r: r.set(entry_key, pack(envelope), px=ttl_ms)
+                )
+                await self._index(entry_key, key, stored.value, ttl_ms)
+        except FleetUnavailable:
+            pass
+        await self._give_back(lease_key, token)
+
+    async def _index(self, entry_key: str, key: K, value: V, ttl_ms: int) -> None:
+        index_keys = [self._fleet.keys.key("index", *parts) for parts in self._indexes(key, value)]
+
+        async def add(client: redis.Redis) -> None:
+            async with client.pipeline(transaction=False) as pipe:
+                for index_key in index_keys:
+                    await self._add_to_index(
+                        keys=[index_key], args=[ttl_ms, entry_key], client=pipe
+                    )
+                await pipe.execute()
+
+        await self._fleet.call("cache_index", add)
+
+    async def _give_back(self, lease_key: str, token: str) -> None:
+        with contextlib.suppress(FleetUnavailable):  # else it expires by itself
+            await self._fleet.call(
+                "lease_release", lambda r: self._release(keys=[lease_key], args=[token], client=r)
+            )
+
+    def _later(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+        task.add_done_callback(_consume)
+
+    def _count(self, event: str) -> None:
+        if self._metrics is not None:
+            self._metrics.shared_cache_events.labels(self._kind, event).inc()
+
+    def _waited(self, since: float) -> None:
+        if self._metrics is not None:
+            self._metrics.lease_wait_seconds.labels(self._kind).observe(time.perf_counter() - since)
+
+
+def _take(lease_key: str, token: str, lease_ms: int) -> Callable[[redis.Redis], Awaitable[Any]]:
+    def take(client: redis.Redis) -> Awaitable[Any]:
+        return client.set(lease_key, token, nx=True, px=lease_ms)
+
+    return take
+
+
+def _consume(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("a shared cache write failed: %r", task.exception())

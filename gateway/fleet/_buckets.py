@@ -1,0 +1,155 @@
+"""Token buckets every replica shares: one Redis hash per bucket, changed only by Lua.
+
+The bucket is a GCRA (generic cell rate algorithm), the token bucket written as one
+number: `tat`, the theoretical arrival time, in microseconds of Redis's own clock
+(`TIME`, so the pods' clocks never matter). A bucket of `capacity` tokens filling at
+`rate_per_s` is full when `tat <= now`; a call may go at
+`max(now, tat - (capacity - 1) * interval)` and moves `tat` on by one `interval`
+(1 / rate). A call whose time to go is within its `max_wait` is admitted at once and
+told how long to wait (the reservation is its place in the queue); a later one is
+refused and takes nothing. So the calls admitted, at the times they were told,
+never exceed `capacity + rate * L` in any window of `L` seconds, however many
+replicas ask.
+
+The same hash holds `paused`: until when the bucket admits nothing (a vendor's 429
+with Retry-After). Every script sets the key's TTL in the same step (when `tat` and
+`paused` have passed the bucket is full again, so nothing is lost when it expires),
+reads and writes only its one key (Redis Cluster places it on one node), and is
+atomic: no read-then-write race between replicas.
+"""
+
+from __future__ import annotations
+
+import math
+
+from gateway.fleet._redis import Fleet, FleetUnavailable
+from gateway.token_bucket import Exhausted
+
+# KEYS[1] the bucket. ARGV: interval, tolerance ((capacity - 1) * interval), the longest
+# wait admitted, tolerance withheld (a background call's reserve), and a floor for
+# tat - now ("drain": a replica back from going without Redis), all in microseconds.
+# Returns {admitted (1 or 0), wait in microseconds}.
+RESERVE = """
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local max_wait = tonumber(ARGV[3])
+local keep = tonumber(ARGV[4])
+local drain = tonumber(ARGV[5])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local tat = tonumber(redis.call('HGET', KEYS[1], 'tat')) or now
+local paused = tonumber(redis.call('HGET', KEYS[1], 'paused')) or 0
+if tat < now then tat = now end
+local changed = false
+if drain > 0 and tat < now + drain then
+  tat = now + drain
+  changed = true
+end
+local at = math.max(now, tat - tolerance + keep, paused)
+local wait = at - now
+local admitted = 0
+if wait <= max_wait then
+  admitted = 1
+  tat = math.max(tat, at) + interval
+  changed = true
+end
+if changed then
+  redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', tat))
+  local ttl_ms = math.ceil((math.max(tat, paused) - now) / 1000) + 1000
+  redis.call('PEXPIRE', KEYS[1], string.format('%d', ttl_ms))
+end
+return {admitted, string.format('%.0f', wait)}
+"""
+
+# KEYS[1] the bucket. ARGV: capacity * interval (an empty bucket's tat - now), the
+# pause, in microseconds. The bucket is emptied and admits nothing until the pause ends.
+THROTTLE = """
+local empty = tonumber(ARGV[1])
+local pause = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local tat = tonumber(redis.call('HGET', KEYS[1], 'tat')) or now
+local paused = tonumber(redis.call('HGET', KEYS[1], 'paused')) or 0
+tat = math.max(tat, now + empty)
+paused = math.max(paused, now + pause)
+redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', tat),
+  'paused', string.format('%.0f', paused))
+local ttl_ms = math.ceil((math.max(tat, paused) - now) / 1000) + 1000
+redis.call('PEXPIRE', KEYS[1], string.format('%d', ttl_ms))
+return 1
+"""
+
+MICROS = 1_000_000
+
+
+class SharedBuckets:
+    """Buckets of one `kind` (a quota, a client limit), one per name, in the fleet's Redis.
+
+    Every method raises FleetUnavailable when Redis cannot be used: the caller then
+    keeps to its own, local, limit.
+    """
+
+    def __init__(self, fleet: Fleet, kind: str, *, rate_per_s: float, capacity: float) -> None:
+        self._fleet = fleet
+        self._kind = kind
+        self.rate_per_s = rate_per_s
+        self.capacity = max(1.0, capacity)
+        # Rounded the safe way: calls a little further apart, a burst a little smaller.
+        self._interval_us = math.ceil(MICROS / rate_per_s)
+        self._tolerance_us = math.floor((self.capacity - 1) * self._interval_us)
+        self._reserve = fleet.redis.register_script(RESERVE)
+        self._throttle = fleet.redis.register_script(THROTTLE)
+
+    def key(self, name: str) -> str:
+        return self._fleet.keys.key(self._kind, name)
+
+    async def reserve(
+        self, name: str, max_wait_s: float, *, keep: float = 0.0, drain_s: float = 0.0
+    ) -> float:
+        """Take a token from `name`'s bucket; return how long to wait before using it.
+
+        Raises Exhausted (taking nothing) when the wait would exceed `max_wait_s`.
+        `keep` tokens must stay in the bucket after this one is taken (what a
+        background call leaves for requests). `drain_s`: first empty the bucket so
+        that nothing may go for that long (a replica that went on without Redis
+        has used tokens the bucket never saw).
+        """
+        keep_us = min(self._tolerance_us, math.ceil(keep * self._interval_us))
+        args = (
+            self._interval_us,
+            self._tolerance_us,
+            max(0, math.floor(max_wait_s * MICROS)),
+            keep_us,
+            math.ceil(drain_s * MICROS),
+        )
+        key = self.key(name)
+        reply = await self._fleet.call(
+            self._kind, lambda client: self._reserve(keys=[key], args=args, client=client)
+        )
+        admitted, wait_us = _reply(reply)
+        if not admitted:
+            raise Exhausted(wait_us / MICROS)
+        return wait_us / MICROS
+
+    async def throttle(self, name: str, pause_s: float | None) -> None:
+        """Empty `name`'s bucket, and admit nothing for `pause_s` (a vendor's Retry-After)."""
+        args = (self._tolerance_us + self._interval_us, math.ceil((pause_s or 0) * MICROS))
+        key = self.key(name)
+        await self._fleet.call(
+            f"{self._kind}_pause",
+            lambda client: self._throttle(keys=[key], args=args, client=client),
+        )
+
+    def drain_s(self, owed_s: float = 0.0) -> float:
+        """The drain that empties the bucket and then owes `owed_s` seconds of its rate."""
+        return (self.capacity * self._interval_us) / MICROS + owed_s
+
+
+def _reply(reply: object) -> tuple[bool, int]:
+    """The script's {admitted, wait}; anything else is Redis misbehaving."""
+    if isinstance(reply, list) and len(reply) == 2:
+        admitted, wait = reply
+        text = wait if isinstance(wait, bytes) else str(wait).encode()
+        if isinstance(admitted, int) and text.isdigit():
+            return admitted == 1, int(text)
+    raise FleetUnavailable(f"unexpected reply from the bucket script: {reply!r}")

@@ -1,0 +1,145 @@
+"""Redis as the gateway uses it: every command bounded, every failure contained.
+
+Each `Fleet.call` runs within `REDIS_TIMEOUT_MS` (asyncio's timeout around the
+whole exchange, not redis-py's per-socket-phase timeouts) and behind a circuit
+breaker: consecutive failures open it, and while it is open no command is even
+tried, so a Redis that is down or hung costs a request nothing. Whatever goes
+wrong (connection refused, timeout, an error reply, the breaker open) the caller
+sees one exception, `FleetUnavailable`, and goes on without the fleet.
+
+redis-py drops a connection whose command was cancelled (5.0.1 and later), so a
+command cut short by the deadline never leaves a reply for the next one to read.
+redis-py's own retries are off: a retry would outlive the deadline, and the
+breaker decides when to try again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from gateway.breaker import BreakerState, CircuitBreaker
+from gateway.fleet._keys import FleetKeys
+from gateway.observability import BREAKER_STATES, Metrics
+from gateway.settings import Settings
+
+T = TypeVar("T")
+log = logging.getLogger("gateway.fleet")
+
+# Consecutive failed commands that open the breaker, and how long it stays open.
+BREAKER_FAILURES = 3
+BREAKER_OPEN_S = 1.0
+# Connections to Redis per process: commands are short, and a waiting command
+# fails at its deadline rather than queueing for long.
+MAX_CONNECTIONS = 64
+
+
+class FleetUnavailable(Exception):
+    """Redis could not be used for this command; go on without it."""
+
+
+class Fleet:
+    def __init__(
+        self,
+        client: redis.Redis,
+        keys: FleetKeys,
+        *,
+        timeout_s: float,
+        metrics: Metrics | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.redis = client
+        self.keys = keys
+        self.timeout_s = timeout_s
+        self._metrics = metrics
+        self.breaker = CircuitBreaker(
+            failure_threshold=BREAKER_FAILURES,
+            open_s=BREAKER_OPEN_S,
+            clock=clock,
+            on_change=self._breaker_changed,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, metrics: Metrics | None = None) -> Fleet | None:
+        """The fleet of `settings.redis_url`, or None without one. Connects lazily."""
+        if not settings.redis_url:
+            return None
+        timeout_s = settings.redis_timeout_s
+        client = redis.Redis.from_url(
+            settings.redis_url,
+            socket_timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
+            retry=Retry(NoBackoff(), 0),
+            max_connections=MAX_CONNECTIONS,
+            health_check_interval=30,
+        )
+        return cls(
+            client, FleetKeys(settings.redis_key_prefix), timeout_s=timeout_s, metrics=metrics
+        )
+
+    @property
+    def available(self) -> bool:
+        """False while the breaker is open: a command now would not be tried."""
+        return self.breaker.state is not BreakerState.OPEN or self.breaker.retry_in() == 0
+
+    async def call(
+        self,
+        command: str,
+        run: Callable[[redis.Redis], Awaitable[T]],
+        *,
+        timeout_s: float | None = None,
+    ) -> T:
+        """`run`'s result, within the deadline (`timeout_s`, else REDIS_TIMEOUT_MS);
+        `command` names what it was for, in metrics and logs."""
+        if not self.breaker.admit():
+            self._count(command, "skipped")
+            raise FleetUnavailable(f"{command}: Redis's breaker is open")
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.timeout_s if timeout_s is None else timeout_s):
+                result = await run(self.redis)
+        except TimeoutError:
+            self._failed(command, "timeout", started)
+            raise FleetUnavailable(f"{command}: Redis did not answer in time") from None
+        except (RedisError, OSError) as error:
+            self._failed(command, "error", started)
+            raise FleetUnavailable(f"{command}: {type(error).__name__}: {error}") from None
+        except asyncio.CancelledError:
+            self.breaker.release()
+            raise
+        self.breaker.record(failed=False)
+        self._observe(command, "ok", started)
+        return result
+
+    async def aclose(self) -> None:
+        # Closing what never opened, or a peer that is gone, is not a failure.
+        with contextlib.suppress(RedisError, OSError):
+            await self.redis.aclose()
+
+    def _failed(self, command: str, outcome: str, started: float) -> None:
+        self.breaker.record(failed=True)
+        self._observe(command, outcome, started)
+        log.warning("redis %s failed (%s); going on without the fleet", command, outcome)
+
+    def _observe(self, command: str, outcome: str, started: float) -> None:
+        if self._metrics is not None:
+            self._metrics.redis_seconds.labels(command).observe(time.perf_counter() - started)
+        self._count(command, outcome)
+
+    def _count(self, command: str, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.redis_commands.labels(command, outcome).inc()
+
+    def _breaker_changed(self, state: BreakerState) -> None:
+        log.warning("redis breaker %s", state.value)
+        if self._metrics is not None:
+            self._metrics.redis_breaker_state.set(BREAKER_STATES[state.value])

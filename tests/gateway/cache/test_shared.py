@@ -1,0 +1,149 @@
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bench.processes import free_port
+from bench.redis_server import RedisServer
+from gateway import errors
+from gateway.cache import ResultCache, SharedLevel
+from gateway.cache._envelope import Envelope, pack
+from gateway.deadline import Deadline
+from gateway.fleet import Fleet
+from gateway.observability import Metrics
+from tests.conftest import settings_for
+
+_prefixes = itertools.count()
+
+
+def fleet_on(url: str) -> Fleet:
+    prefix = f"shared-test-{next(_prefixes)}-{time.monotonic_ns()}"
+    # A generous deadline: these tests count loads on a noisy machine, where a missed
+    # 100 ms deadline would (rightly) mean a load of its own.
+    settings = settings_for(
+        "http://127.0.0.1:1", redis_url=url, redis_key_prefix=prefix, redis_timeout_ms=1000
+    )
+    fleet = Fleet.from_settings(settings)
+    assert fleet is not None
+    return fleet
+
+
+@pytest.fixture
+async def shared_fleet(redis_server: RedisServer) -> AsyncIterator[Fleet]:
+    """A fleet on the session's Redis under a prefix of its own, closed after the test."""
+    fleet = fleet_on(redis_server.url)
+    yield fleet
+    await asyncio.sleep(0.1)  # the writes that follow an answer land first
+    await fleet.aclose()
+
+
+def replica(fleet: Fleet, metrics: Metrics | None = None) -> ResultCache[str, str]:
+    """One replica's cache of strings, with its Redis level on `fleet`."""
+    shared: SharedLevel[str, str] = SharedLevel(
+        fleet,
+        "test",
+        parts=lambda key: (key,),
+        body=lambda value: value.encode(),
+        read=lambda _key, body: body.decode(),
+        indexes=lambda _key, _value: [("all",)],
+        stale_s=600,
+        lease_s=5,
+        metrics=metrics,
+    )
+    return ResultCache(ttl_s=60, max_entries=10, stale_s=600, shared=shared)
+
+
+class Upstream:
+    def __init__(self, value: str = "fetched", delay_s: float = 0.0) -> None:
+        self.calls = 0
+        self.value = value
+        self.delay_s = delay_s
+
+    async def load(self, _by: Deadline, _background: bool) -> str:
+        self.calls += 1
+        await asyncio.sleep(self.delay_s)
+        return self.value
+
+
+async def test_replicas_missing_at_once_make_one_call(shared_fleet: Fleet) -> None:
+    fleet = shared_fleet
+    upstream = Upstream(delay_s=0.2)
+    served = await asyncio.gather(
+        *(replica(fleet).get("k", upstream.load, Deadline.after(5)) for _ in range(4))
+    )
+    assert [s.value for s in served] == ["fetched"] * 4
+    assert upstream.calls == 1
+    # A replica starting cold later is warm at once.
+    await asyncio.sleep(0.05)  # the holder's write lands after its answer
+    late = await replica(fleet).get("k", Upstream().load, Deadline.after(5))
+    assert late.value == "fetched"
+
+
+async def test_a_lease_whose_holder_died_is_taken_over_when_it_expires(shared_fleet: Fleet) -> None:
+    fleet = shared_fleet
+    metrics = Metrics()
+    await fleet.redis.set(fleet.keys.key("lease", "test", "k"), "dead-holder", px=300)
+    upstream = Upstream()
+    started = time.monotonic()
+    served = await replica(fleet, metrics).get("k", upstream.load, Deadline.after(5))
+    assert served.value == "fetched"
+    assert upstream.calls == 1
+    assert 0.25 < time.monotonic() - started < 2
+    takeovers = metrics.registry.get_sample_value(
+        "shared_cache_events_total", {"cache": "test", "event": "takeover"}
+    )
+    assert takeovers == 1
+
+
+async def test_a_waiter_whose_deadline_comes_first_serves_the_stale_entry(
+    shared_fleet: Fleet,
+) -> None:
+    fleet = shared_fleet
+    now = time.time()
+    stale = Envelope(now - 100, now - 40, now + 500, b"old")
+    await fleet.redis.set(fleet.keys.key("test", "k"), pack(stale), px=500_000)
+    await fleet.redis.set(fleet.keys.key("lease", "test", "k"), "busy-holder", px=5000)
+    upstream = Upstream()
+    served = await replica(fleet).get("k", upstream.load, Deadline.after(0.2))
+    assert served.value == "old"
+    assert served.event == "stale"
+    assert served.stale_age_s is not None
+    assert served.stale_age_s >= 100
+    assert upstream.calls == 0
+    # With nothing stale to serve, the deadline is the upstream's timeout.
+    await fleet.redis.set(fleet.keys.key("lease", "test", "other"), "busy-holder", px=5000)
+    with pytest.raises(errors.UpstreamTimeout):
+        await replica(fleet).get("other", upstream.load, Deadline.after(0.2))
+    assert upstream.calls == 0
+
+
+async def test_the_stale_shared_entry_stands_in_when_the_upstream_fails(
+    shared_fleet: Fleet,
+) -> None:
+    fleet = shared_fleet
+    now = time.time()
+    await fleet.redis.set(
+        fleet.keys.key("test", "k"), pack(Envelope(now - 90, now - 30, now + 500, b"old"))
+    )
+
+    async def failing(_by: Deadline, _background: bool) -> str:
+        raise errors.UpstreamUnavailable("down")
+
+    served = await replica(fleet).get("k", failing, Deadline.after(5))
+    assert (served.value, served.event) == ("old", "stale")
+
+
+async def test_without_redis_each_replica_goes_on_alone_within_the_deadline() -> None:
+    fleet = fleet_on(f"redis://127.0.0.1:{free_port()}/0")
+    upstream = Upstream()
+    started = time.monotonic()
+    try:
+        for key in ("a", "b", "c", "d"):
+            served = await replica(fleet).get(key, upstream.load, Deadline.after(5))
+            assert served.value == "fetched"
+    finally:
+        await fleet.aclose()
+    assert upstream.calls == 4
+    assert time.monotonic() - started < 1.0

@@ -1,0 +1,149 @@
+"""The shared buckets' Lua scripts, run by a real redis-server."""
+
+import asyncio
+import uuid
+
+import pytest
+
+from bench.redis_server import RedisServer
+from gateway.fleet import Fleet, SharedBuckets
+from gateway.token_bucket import Exhausted
+from tests.conftest import settings_for
+
+
+def fleet_on(url: str, timeout_ms: float = 100) -> Fleet:
+    prefix = f"test-{uuid.uuid4().hex[:8]}"  # each test its own namespace
+    settings = settings_for(
+        "http://127.0.0.1:1", redis_url=url, redis_key_prefix=prefix, redis_timeout_ms=timeout_ms
+    )
+    fleet = Fleet.from_settings(settings)
+    assert fleet is not None
+    return fleet
+
+
+async def redis_micros(fleet: Fleet) -> int:
+    seconds, micros = await fleet.redis.time()
+    return int(seconds) * 1_000_000 + int(micros)
+
+
+async def test_concurrent_callers_on_several_connections_never_take_more_than_the_burst(
+    redis_server: RedisServer,
+) -> None:
+    # A generous deadline: this is about atomicity, not speed (a loaded machine may
+    # take a while to open the connections).
+    replicas = [fleet_on(redis_server.url, timeout_ms=10_000) for _ in range(4)]
+    for fleet in replicas[1:]:
+        fleet.keys = replicas[0].keys  # one namespace: four replicas of one gateway
+    buckets = [SharedBuckets(f, "quota", rate_per_s=0.01, capacity=10) for f in replicas]
+
+    async def one(bucket: SharedBuckets) -> bool:
+        try:
+            await bucket.reserve("credential", 0)
+        except Exhausted:
+            return False
+        return True
+
+    admitted = await asyncio.gather(*(one(buckets[i % 4]) for i in range(200)))
+    assert sum(admitted) == 10
+    for fleet in replicas:
+        await fleet.aclose()
+
+
+async def test_waits_are_reserved_in_order_on_redis_clock_and_long_ones_take_nothing(
+    redis_server: RedisServer,
+) -> None:
+    fleet = fleet_on(redis_server.url)
+    bucket = SharedBuckets(fleet, "quota", rate_per_s=10, capacity=2)
+    before = await redis_micros(fleet)
+    waits = [await bucket.reserve("c", 1.0) for _ in range(4)]
+    after = await redis_micros(fleet)
+    assert waits[:2] == [0.0, 0.0]
+    assert waits[2] == pytest.approx(0.1, abs=0.02)
+    assert waits[3] == pytest.approx(0.2, abs=0.02)
+    with pytest.raises(Exhausted) as refused:
+        await bucket.reserve("c", 0.05)
+    assert refused.value.wait_s == pytest.approx(0.3, abs=0.02)
+    # The state is Redis's clock (TIME) in microseconds, not ours: four calls moved the
+    # theoretical arrival time four intervals past the time Redis read.
+    tat = int(await fleet.redis.hget(bucket.key("c"), "tat") or b"0")
+    assert before + 400_000 <= tat <= after + 400_000
+    await fleet.aclose()
+
+
+async def test_every_write_sets_the_ttl_in_the_same_script(redis_server: RedisServer) -> None:
+    fleet = fleet_on(redis_server.url)
+    bucket = SharedBuckets(fleet, "quota", rate_per_s=10, capacity=5)
+    await bucket.reserve("c", 0)
+    ttl_ms = await fleet.redis.pttl(bucket.key("c"))
+    assert 0 < ttl_ms <= 1_000 + 600  # until the bucket is full again, plus a second
+    await bucket.throttle("c", 30)
+    ttl_ms = await fleet.redis.pttl(bucket.key("c"))
+    assert 30_000 < ttl_ms <= 31_100
+    await fleet.aclose()
+
+
+async def test_a_pause_stops_every_replica_until_it_ends(redis_server: RedisServer) -> None:
+    one, other = fleet_on(redis_server.url), fleet_on(redis_server.url)
+    other.keys = one.keys
+    mine = SharedBuckets(one, "quota", rate_per_s=100, capacity=100)
+    theirs = SharedBuckets(other, "quota", rate_per_s=100, capacity=100)
+    await mine.throttle("c", 0.3)
+    with pytest.raises(Exhausted) as refused:
+        await theirs.reserve("c", 0.1)
+    assert 0 < refused.value.wait_s <= 0.3  # what is left of the pause
+    assert await theirs.reserve("other-credential", 0) == 0.0
+    await asyncio.sleep(0.3)
+    assert await theirs.reserve("c", 0.1) <= 0.1  # emptied, then refilling
+    await one.aclose()
+    await other.aclose()
+
+
+async def test_a_background_call_leaves_the_reserve_to_requests(redis_server: RedisServer) -> None:
+    fleet = fleet_on(redis_server.url)
+    bucket = SharedBuckets(fleet, "quota", rate_per_s=0.01, capacity=10)
+    for _ in range(5):
+        assert await bucket.reserve("c", 0, keep=5) == 0.0
+    with pytest.raises(Exhausted):
+        await bucket.reserve("c", 0, keep=5)
+    for _ in range(5):
+        assert await bucket.reserve("c", 0) == 0.0  # what requests still find
+    await fleet.aclose()
+
+
+async def test_a_drain_empties_the_bucket_and_owes_time(redis_server: RedisServer) -> None:
+    fleet = fleet_on(redis_server.url)
+    bucket = SharedBuckets(fleet, "quota", rate_per_s=10, capacity=5)
+    wait_s = await bucket.reserve("c", 2.0, drain_s=bucket.drain_s(owed_s=0.5))
+    assert wait_s == pytest.approx(0.6, abs=0.02)  # empty, half a second owed, one interval
+    await fleet.aclose()
+
+
+async def test_a_bucket_key_holding_garbage_is_unavailable_or_full_never_a_crash(
+    redis_server: RedisServer,
+) -> None:
+    from gateway.fleet import FleetUnavailable
+
+    fleet = fleet_on(redis_server.url)
+    bucket = SharedBuckets(fleet, "quota", rate_per_s=10, capacity=5)
+    await fleet.redis.hset(bucket.key("c"), mapping={"tat": "garbage", "paused": "\x80"})
+    assert await bucket.reserve("c", 0) == 0.0  # unreadable state reads as a full bucket
+    await fleet.redis.delete(bucket.key("c"))
+    await fleet.redis.set(bucket.key("c"), "not a hash")
+    with pytest.raises(FleetUnavailable):
+        await bucket.reserve("c", 0)
+    await fleet.aclose()
+
+
+async def test_a_restarted_redis_loads_the_script_again() -> None:
+    with RedisServer() as server:
+        fleet = fleet_on(server.url)
+        bucket = SharedBuckets(fleet, "quota", rate_per_s=10, capacity=5)
+        assert await bucket.reserve("c", 0) == 0.0
+        server.restart()
+        # The first command after the restart finds the old connection gone.
+        from gateway.fleet import FleetUnavailable
+
+        with pytest.raises(FleetUnavailable):
+            await bucket.reserve("c", 0)
+        assert await bucket.reserve("c", 0) == 0.0  # EVALSHA missed; EVAL loaded it
+        await fleet.aclose()

@@ -1,0 +1,105 @@
+import time
+
+import pytest
+import redis.asyncio as redis
+
+from bench.redis_server import RedisServer
+from gateway.fleet import Fleet, FleetKeys, FleetUnavailable
+from gateway.observability import Metrics
+from gateway.settings import Settings
+from tests.conftest import settings_for
+
+
+def fleet_on(url: str, timeout_s: float = 0.1, metrics: Metrics | None = None) -> Fleet:
+    settings = settings_for("http://127.0.0.1:1", redis_url=url, redis_timeout_ms=timeout_s * 1000)
+    fleet = Fleet.from_settings(settings, metrics)
+    assert fleet is not None
+    return fleet
+
+
+def test_no_redis_url_means_no_fleet() -> None:
+    assert Fleet.from_settings(settings_for("http://127.0.0.1:1")) is None
+
+
+def test_keys_are_namespaced_versioned_and_quote_their_parts() -> None:
+    keys = FleetKeys("acme-gateway")
+    assert keys.key("promotion", "scope", "p:1", "{x}") == (
+        "acme-gateway:v1:promotion:scope:p%3A1:%7Bx%7D"
+    )
+    assert keys.channel("purge") == "acme-gateway:v1:channel:purge"
+
+
+async def test_a_command_runs_and_is_counted(redis_server: RedisServer) -> None:
+    metrics = Metrics()
+    fleet = fleet_on(redis_server.url, metrics=metrics)
+    key = fleet.keys.key("test", "ping")
+    assert await fleet.call("set", lambda r: r.set(key, b"1", px=1000)) is True
+    assert await fleet.call("get", lambda r: r.get(key)) == b"1"
+    ok = metrics.registry.get_sample_value(
+        "redis_commands_total", {"command": "get", "outcome": "ok"}
+    )
+    assert ok == 1
+    await fleet.aclose()
+
+
+async def test_a_hung_redis_costs_at_most_the_deadline_then_the_breaker_skips_it() -> None:
+    metrics = Metrics()
+    with RedisServer() as server:
+        fleet = fleet_on(server.url, timeout_s=0.1, metrics=metrics)
+        await fleet.call("ping", lambda r: r.ping())
+        server.pause()
+        try:
+            for _ in range(3):
+                started = time.monotonic()
+                with pytest.raises(FleetUnavailable, match="in time"):
+                    await fleet.call("ping", lambda r: r.ping())
+                assert time.monotonic() - started < 0.5
+            assert not fleet.available
+            started = time.monotonic()
+            with pytest.raises(FleetUnavailable, match="breaker is open"):
+                await fleet.call("ping", lambda r: r.ping())
+            assert time.monotonic() - started < 0.05
+        finally:
+            server.resume()
+        skipped = metrics.registry.get_sample_value(
+            "redis_commands_total", {"command": "ping", "outcome": "skipped"}
+        )
+        assert skipped == 1
+        await fleet.aclose()
+
+
+async def test_a_redis_gone_is_unavailable_and_back_once_it_returns() -> None:
+    with RedisServer() as server:
+        fleet = fleet_on(server.url)
+        server.kill()
+        with pytest.raises(FleetUnavailable):
+            await fleet.call("ping", lambda r: r.ping())
+        server.start()
+        assert await fleet.call("ping", lambda r: r.ping()) is True
+        await fleet.aclose()
+
+
+async def test_an_error_reply_is_unavailable_not_a_crash(redis_server: RedisServer) -> None:
+    fleet = fleet_on(redis_server.url)
+    key = fleet.keys.key("test", "a-list")
+    await fleet.call("setup", lambda r: r.rpush(key, b"x"))
+
+    async def wrong_type(client: redis.Redis) -> object:
+        return await client.incr(key)
+
+    with pytest.raises(FleetUnavailable, match="ResponseError"):
+        await fleet.call("incr", wrong_type)
+    await fleet.call("cleanup", lambda r: r.delete(key))
+    await fleet.aclose()
+
+
+def test_redis_url_without_a_shared_cache_key_secret_refuses_to_start() -> None:
+    from gateway.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="CACHE_KEY_SECRET is required with REDIS_URL"):
+        Settings.from_env({"REDIS_URL": "redis://127.0.0.1:6379/0"})
+    settings = Settings.from_env(
+        {"REDIS_URL": "rediss://user:pw@cache:6380/1", "CACHE_KEY_SECRET": "s" * 32}
+    )
+    assert settings.redis_url == "rediss://user:pw@cache:6380/1"
+    assert "pw" not in repr(settings)
