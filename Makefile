@@ -16,8 +16,8 @@ SYNC := $(UV) sync --locked --no-python-downloads --quiet
 LOCK_ARGS ?=
 
 .PHONY: install lock run sandbox fleet check test test-tools format clean docs schema.graphql soak fuzz \
-	audit bench bench-smoke bench-plot bench-profile bench-inprocess bench-versions bench-tools \
-	ide-assets browser-tools test-browser screenshots
+	audit bench bench-fleet bench-smoke bench-plot bench-profile bench-inprocess bench-versions \
+	bench-tools ide-assets browser-tools test-browser screenshots
 
 $(UV_STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -119,9 +119,15 @@ bench-tools: $(STAMP)
 	@if command -v node >/dev/null && [ -f $(PEER_DIR)/package-lock.json ] && [ ! -d $(PEER_DIR)/node_modules ]; then \
 		cd $(PEER_DIR) && npm ci --no-audit --no-fund; fi
 
-bench: bench-tools
+bench: bench-tools test-tools
 	PEER_DIR=$(PEER_DIR) $(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.plot
+	$(BIN)/python -m bench.fleet_bench $(FLEET_BENCH_ARGS)
+
+# Three replicas sharing a Redis against three without, A B A B, ~4 minutes (bench/README.md).
+FLEET_BENCH_ARGS ?=
+bench-fleet: bench-tools test-tools
+	$(BIN)/python -m bench.fleet_bench $(FLEET_BENCH_ARGS)
 
 bench-smoke: bench-tools
 	$(BIN)/python -m bench.smoke
