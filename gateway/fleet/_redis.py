@@ -11,6 +11,12 @@ redis-py drops a connection whose command was cancelled (5.0.1 and later), so a
 command cut short by the deadline never leaves a reply for the next one to read.
 redis-py's own retries are off: a retry would outlive the deadline, and the
 breaker decides when to try again.
+
+Load is not a failure. The pool is a `BlockingConnectionPool`: when every
+connection is busy a command waits for one, within its deadline. A command that
+started while the pool was full and then fails (it may never have reached Redis)
+is `FleetUnavailable` but is not counted against the breaker: if Redis itself is
+down or hung, the commands holding the connections fail and open it.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import TypeVar
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import MaxConnectionsError, RedisError
 
 from gateway.breaker import BreakerState, CircuitBreaker
 from gateway.fleet._keys import FleetKeys
@@ -38,9 +44,9 @@ log = logging.getLogger("gateway.fleet")
 # Consecutive failed commands that open the breaker, and how long it stays open.
 BREAKER_FAILURES = 3
 BREAKER_OPEN_S = 1.0
-# Connections to Redis per process: commands are short, and a waiting command
-# fails at its deadline rather than queueing for long.
-MAX_CONNECTIONS = 64
+# Connections to Redis per process: commands are short; beyond this a command
+# waits for a free connection, and fails at its deadline rather than queueing long.
+MAX_CONNECTIONS = 128
 
 
 class FleetUnavailable(Exception):
@@ -61,6 +67,9 @@ class Fleet:
         self.keys = keys
         self.timeout_s = timeout_s
         self._metrics = metrics
+        pool = client.connection_pool
+        self._max_connections: int = getattr(pool, "max_connections", MAX_CONNECTIONS)
+        self._in_flight = 0
         self.breaker = CircuitBreaker(
             failure_threshold=BREAKER_FAILURES,
             open_s=BREAKER_OPEN_S,
@@ -74,14 +83,16 @@ class Fleet:
         if not settings.redis_url:
             return None
         timeout_s = settings.redis_timeout_s
-        client = redis.Redis.from_url(
+        pool = redis.BlockingConnectionPool.from_url(
             settings.redis_url,
             socket_timeout=timeout_s,
             socket_connect_timeout=timeout_s,
             retry=Retry(NoBackoff(), 0),
             max_connections=MAX_CONNECTIONS,
+            timeout=timeout_s,
             health_check_interval=30,
         )
+        client = redis.Redis.from_pool(pool)
         return cls(
             client, FleetKeys(settings.redis_key_prefix), timeout_s=timeout_s, metrics=metrics
         )
@@ -104,18 +115,29 @@ class Fleet:
             self._count(command, "skipped")
             raise FleetUnavailable(f"{command}: Redis's breaker is open")
         started = time.perf_counter()
+        # Started with every connection busy: a failure may be the wait for one.
+        queued = self._in_flight >= self._max_connections
+        self._in_flight += 1
         try:
             async with asyncio.timeout(self.timeout_s if timeout_s is None else timeout_s):
                 result = await run(self.redis)
-        except TimeoutError:
-            self._failed(command, "timeout", started)
-            raise FleetUnavailable(f"{command}: Redis did not answer in time") from None
-        except (RedisError, OSError) as error:
+        except (TimeoutError, RedisError, OSError) as error:
+            if queued or isinstance(error, MaxConnectionsError):
+                self.breaker.release()
+                self._observe(command, "busy", started)
+                raise FleetUnavailable(f"{command}: no Redis connection free in time") from None
+            if isinstance(error, TimeoutError):
+                self._failed(command, "timeout", started)
+                raise FleetUnavailable(f"{command}: Redis did not answer in time") from None
             self._failed(command, "error", started)
             raise FleetUnavailable(f"{command}: {type(error).__name__}: {error}") from None
-        except asyncio.CancelledError:
+        except BaseException:
+            # Cancelled, or `run` itself broke: not Redis's fault, but a half-open
+            # breaker must not wait forever for this probe's verdict.
             self.breaker.release()
             raise
+        finally:
+            self._in_flight -= 1
         self.breaker.record(failed=False)
         self._observe(command, "ok", started)
         return result

@@ -1,9 +1,11 @@
+import asyncio
 import time
 
 import pytest
 import redis.asyncio as redis
 
 from bench.redis_server import RedisServer
+from gateway.breaker import BreakerState
 from gateway.fleet import Fleet, FleetKeys, FleetUnavailable
 from gateway.observability import Metrics
 from gateway.settings import Settings
@@ -103,3 +105,63 @@ def test_redis_url_without_a_shared_cache_key_secret_refuses_to_start() -> None:
     )
     assert settings.redis_url == "rediss://user:pw@cache:6380/1"
     assert "pw" not in repr(settings)
+
+
+async def test_a_burst_beyond_the_pool_waits_for_connections_and_leaves_the_breaker_closed(
+    redis_server: RedisServer,
+) -> None:
+    fleet = fleet_on(redis_server.url, timeout_s=2.0)
+    key = fleet.keys.key("test", "burst")
+
+    async def one(i: int) -> object:
+        try:
+            return await fleet.call("get", lambda r: r.get(f"{key}:{i}"))
+        except FleetUnavailable as error:
+            return error
+
+    results = await asyncio.gather(*(one(i) for i in range(200)))
+    assert fleet.breaker.state is BreakerState.CLOSED
+    assert all(result is None for result in results)
+    await fleet.aclose()
+
+
+async def test_commands_queued_for_a_connection_do_not_open_the_breaker(
+    redis_server: RedisServer,
+) -> None:
+    pool = redis.BlockingConnectionPool.from_url(redis_server.url, max_connections=1, timeout=5)
+    fleet = Fleet(redis.Redis.from_pool(pool), FleetKeys("t"), timeout_s=0.2)
+    key = fleet.keys.key("test", "queued")
+    # One command holds the only connection past the others' deadline.
+    holder = asyncio.create_task(fleet.call("blpop", lambda r: r.blpop([key], 1), timeout_s=3))
+    await asyncio.sleep(0.05)
+    for _ in range(3):  # 3 x 0.2 s, well within the holder's 1 s
+        with pytest.raises(FleetUnavailable, match="no Redis connection free"):
+            await fleet.call("get", lambda r: r.get(key))
+    assert fleet.breaker.state is BreakerState.CLOSED
+    assert await holder is None
+    assert fleet.breaker.state is BreakerState.CLOSED
+    await fleet.aclose()
+
+
+async def test_a_broken_probe_does_not_leave_the_breaker_half_open_forever() -> None:
+    now = [0.0]
+    fleet = Fleet(
+        redis.Redis.from_url("redis://127.0.0.1:1"),
+        FleetKeys("t"),
+        timeout_s=0.1,
+        clock=lambda: now[0],
+    )
+    for _ in range(3):
+        fleet.breaker.admit()
+        fleet.breaker.record(failed=True)
+    assert fleet.breaker.state is BreakerState.OPEN
+    now[0] += 10
+
+    async def broken(_: redis.Redis) -> None:
+        raise KeyError("bug in run")
+
+    with pytest.raises(KeyError):
+        await fleet.call("probe", broken)
+    assert fleet.breaker.state is BreakerState.HALF_OPEN
+    assert fleet.breaker.admit()  # the next probe is let through
+    await fleet.aclose()
