@@ -126,8 +126,10 @@ def create_app(
                     readiness.client = None
         finally:
             purges.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # Whatever the listener ended with, the fleet still closes.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await purges
+            await upstream.caches.aclose()
             if fleet is not None:
                 await fleet.aclose()
             metrics.process_exited()

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from gateway.cache._purge import Purges, PurgeTarget
+from gateway.cache._purge import PurgeLog, Purges, PurgeTarget
 from gateway.cache._result_cache import CACHE_EVENTS, FreshUntil, OnEvent, ResultCache
 from gateway.cache._shared import SharedLevel
 from gateway.fleet import Fleet
@@ -36,6 +36,7 @@ from gateway.upstream.queries import CustomerPromotionsQuery, PromotionPageQuery
 
 K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
+V = TypeVar("V")
 
 # (credential fingerprint, program id, promotion id)
 PromotionCacheKey = tuple[str, str, str]
@@ -74,8 +75,9 @@ class PromotionCaches:
         self, settings: Settings, metrics: Metrics | None = None, fleet: Fleet | None = None
     ) -> None:
         self.fleet = fleet
+        self.purge_log = PurgeLog()
         secret = settings.cache_key_secret.encode()
-        shared = _SharedLevels(fleet, settings, metrics, secret)
+        shared = self._shared = _SharedLevels(fleet, settings, metrics, secret)
         customers_cached = settings.customer_cache_ttl_s > 0
         share = settings.cache_max_bytes // (3 if customers_cached else 2)
         self.promotions: ResultCache[PromotionCacheKey, Answer[records.Promotion]] = _cache(
@@ -84,6 +86,7 @@ class PromotionCaches:
             _counter(metrics, "promotions"),
             max_bytes=share,
             shared=shared.promotions(),
+            watch_purges=self._watch(_names_promotion),
         )
         self.promotion_pages: ResultCache[PageCacheKey, Answer[records.PromotionPage]] = _cache(
             settings,
@@ -91,6 +94,7 @@ class PromotionCaches:
             _counter(metrics, "promotion_pages"),
             max_bytes=share,
             shared=shared.pages(),
+            watch_purges=self._watch(_names_page),
         )
         # Uncached across requests unless opted in; concurrent identical lookups
         # share one call either way. Usage counts are never served stale.
@@ -101,6 +105,7 @@ class PromotionCaches:
             max_bytes=share,
             weigh=answer_size,
             shared=shared.customers() if customers_cached else None,
+            watch_purges=self._watch(_names_customer),
         )
 
         self.purges = Purges(fleet, self.drop, self.expire)
@@ -110,12 +115,36 @@ class PromotionCaches:
         """Are customer answers kept across requests (CUSTOMER_CACHE_TTL_S > 0)?"""
         return self.customers.caching
 
+    def _watch(
+        self, names: Callable[[PurgeTarget, K, V], bool]
+    ) -> Callable[[], Callable[[K, V], bool]]:
+        """For a load starting now: a test of whether a purge since named its value."""
+        purge_log = self.purge_log
+
+        def start() -> Callable[[K, V], bool]:
+            generation = purge_log.generation
+
+            def purged(key: K, value: V) -> bool:
+                targets = purge_log.since(generation)
+                return targets is None or any(names(t, key, value) for t in targets)
+
+            return purged
+
+        return start
+
+    async def aclose(self) -> None:
+        """Finish (or cancel) the shared levels' writes; before the fleet closes."""
+        await self._shared.aclose()
+
     def expire(self) -> int:
         """End the freshness of every entry of this process (kept, to serve stale)."""
+        # Purges may have been missed: no load in flight stores what it fetched.
+        self.purge_log.record(PurgeTarget())
         return self.promotions.expire() + self.promotion_pages.expire() + self.customers.expire()
 
     def drop(self, target: PurgeTarget) -> int:
         """Forget this process's entries `target` names; how many went."""
+        self.purge_log.record(target)
         return (
             self.promotions.drop(lambda key, _answer: target.names(key[1], key[2]))
             + self.promotion_pages.drop(
@@ -135,6 +164,11 @@ class _SharedLevels:
         self._settings = settings
         self._metrics = metrics
         self._secret = secret
+        self._made: list[SharedLevel[Any, Any]] = []
+
+    async def aclose(self) -> None:
+        for level in self._made:
+            await level.aclose()
 
     def _digest(self, params: dict[str, str]) -> str:
         """An HMAC of the query's parameters, in a normal order: the query, unreadable."""
@@ -145,7 +179,7 @@ class _SharedLevels:
         if self._fleet is None:
             return None
         settings = self._settings
-        return SharedLevel(
+        level: SharedLevel[Any, Any] = SharedLevel(
             self._fleet,
             kind,
             stale_s=stale_s,
@@ -154,6 +188,8 @@ class _SharedLevels:
             metrics=self._metrics,
             **rest,
         )
+        self._made.append(level)
+        return level
 
     def promotions(self) -> SharedLevel[PromotionCacheKey, Answer[records.Promotion]] | None:
         def indexes(
@@ -213,6 +249,24 @@ class _SharedLevels:
         )
 
 
+def _names_promotion(
+    target: PurgeTarget, key: PromotionCacheKey, _answer: Answer[records.Promotion]
+) -> bool:
+    return target.names(key[1], key[2])
+
+
+def _names_page(
+    target: PurgeTarget, key: PageCacheKey, answer: Answer[records.PromotionPage]
+) -> bool:
+    return target.names_page(key[1].filter.program_id, answer.record)
+
+
+def _names_customer(
+    target: PurgeTarget, _key: CustomerCacheKey, answer: Answer[records.CustomerPage]
+) -> bool:
+    return target.names_customer(answer.record)
+
+
 def _body(answer: Answer[Any]) -> bytes:
     return answer.body
 
@@ -237,6 +291,7 @@ def _cache(
     *,
     max_bytes: int,
     shared: SharedLevel[K, Answer[R]] | None,
+    watch_purges: Callable[[], Callable[[K, Answer[R]], bool]],
 ) -> ResultCache[K, Answer[R]]:
     return ResultCache(
         on_event=on_event,
@@ -249,4 +304,5 @@ def _cache(
         fresh_until=fresh_until,
         weigh=answer_size,
         shared=shared,
+        watch_purges=watch_purges,
     )

@@ -3,14 +3,19 @@ entries of it, and the pages and customer answers that hold it), one program, or
 everything.
 
 The replica asked to purge drops its own first-level entries, deletes the shared
-(Redis) entries listed in the target's purge index (`SMEMBERS`, then one `UNLINK`
-per entry and an `SREM` of what it saw: one key per command, nothing scanned), and
-publishes the target on the fleet's purge channel. Every replica listens there
+(Redis) entries listed in the target's purge index (a sorted set, read 500 members
+at a time with `ZRANGE ... LIMIT`; for each batch one pipelined `UNLINK` per entry
+and a `ZREM` of what it read: nothing scanned, no command long), and publishes the
+target on the fleet's purge channel. Every replica listens there
 (`Purges.listen`, a task of the app's lifespan) and drops its own entries. A
 listener that lost Redis and subscribes again ends the freshness of its whole
 first level, since it may have missed a purge meanwhile: the next lookups ask the
 second level (or, once for the fleet, the upstream), and the entries stay only to
-fall back on while the upstream fails.
+fall back on while the upstream fails. The listener pings Redis every few seconds,
+so a connection that died silently is noticed and replaced.
+
+`PurgeLog` remembers the recent purges of this replica, so that a load that began
+before a purge does not store (and so undo it) what it fetched.
 """
 
 from __future__ import annotations
@@ -18,23 +23,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from redis.exceptions import RedisError
+from redis.asyncio.client import PubSub
 
 from gateway import errors, jsonio
+from gateway.cache._shared import INDEX
 from gateway.fleet import Fleet, FleetUnavailable
 from gateway.upstream import records
 
 log = logging.getLogger("gateway.cache.purge")
 
 CHANNEL = "purge"
-# Entries deleted per round trip.
+# Index members read, and entries deleted, per round trip.
 BATCH = 500
+# Each round trip of a purge may take this long (an admin call, not a request's)...
+PURGE_BATCH_S = 2.0
+# ...and the whole purge this long.
+PURGE_BUDGET_S = 30.0
 # A listener that lost Redis tries again after this, doubling up to the most.
 RECONNECT_FIRST_S = 0.1
 RECONNECT_MAX_S = 2.0
+# The listener pings this often, and gives its connection up when nothing came
+# back for three times as long.
+PING_EVERY_S = 5.0
+# Purges remembered for the loads in flight (older loads store nothing).
+REMEMBERED = 256
 
 
 class PurgeIncomplete(errors.GatewayError):
@@ -101,6 +118,27 @@ class PurgeTarget:
             return None
 
 
+class PurgeLog:
+    """The recent purges of this replica (asked here or heard from the fleet), each
+    with a generation, one more than the one before."""
+
+    def __init__(self, remembered: int = REMEMBERED) -> None:
+        self.generation = 0
+        self._recent: deque[tuple[int, PurgeTarget]] = deque(maxlen=remembered)
+
+    def record(self, target: PurgeTarget) -> None:
+        self.generation += 1
+        self._recent.append((self.generation, target))
+
+    def since(self, generation: int) -> list[PurgeTarget] | None:
+        """The purges after `generation`; None if some are no longer remembered."""
+        if self.generation == generation:
+            return []
+        if not self._recent or self._recent[0][0] > generation + 1:
+            return None
+        return [target for seen, target in self._recent if seen > generation]
+
+
 @dataclass(frozen=True, slots=True)
 class Purged:
     """How many entries went: this replica's first level, and the shared level
@@ -143,23 +181,30 @@ class Purges:
 
     @staticmethod
     async def _purge_shared(fleet: Fleet, target: PurgeTarget) -> int:
-        index = fleet.keys.key("index", *target.index)
-        members = await fleet.call("purge_members", lambda r: r.smembers(index))
-        listed = sorted(m if isinstance(m, bytes) else m.encode() for m in members)
+        index = fleet.keys.key(INDEX, *target.index)
         deleted = 0
-        for start in range(0, len(listed), BATCH):
-            batch = listed[start : start + BATCH]
+        ends = time.monotonic() + PURGE_BUDGET_S
+        while True:
+            if time.monotonic() > ends:
+                raise FleetUnavailable("purge: the shared entries took too long to delete")
+            members = await fleet.call(
+                "purge_members",
+                lambda r: r.zrange(index, "-inf", "+inf", byscore=True, offset=0, num=BATCH),
+                timeout_s=PURGE_BATCH_S,
+            )
+            if not members:
+                return deleted
+            batch = [m if isinstance(m, bytes) else str(m).encode() for m in members]
 
             async def unlink(client: object, batch: list[bytes] = batch) -> list[int]:
                 async with fleet.redis.pipeline(transaction=False) as pipe:
                     for key in batch:
                         pipe.unlink(key)
-                    pipe.srem(index, *batch)
+                    pipe.zrem(index, *batch)
                     outcome: list[int] = await pipe.execute()
                 return outcome[:-1]
 
-            deleted += sum(await fleet.call("purge_unlink", unlink))
-        return deleted
+            deleted += sum(await fleet.call("purge_unlink", unlink, timeout_s=PURGE_BATCH_S))
 
     async def listen(self) -> None:
         """Drop the entries every purge names, until cancelled; reconnects with backoff."""
@@ -176,18 +221,34 @@ class Purges:
                 if missed:
                     expired = self._expire()
                     log.warning("purge channel back; %d local entries no longer fresh", expired)
+                    missed = False
                 pause_s = RECONNECT_FIRST_S
-                while True:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                    if message is not None and message.get("type") == "message":
-                        target = PurgeTarget.from_json(message.get("data"))
-                        if target is not None:
-                            self._drop(target)
-            except (RedisError, OSError, TimeoutError) as error:
+                await self._follow(pubsub, fleet.timeout_s)
+            except Exception as error:  # whatever it was: log, wait, subscribe again
                 missed = True
-                log.warning("purge channel lost (%s); retrying in %.1f s", error, pause_s)
+                log.warning("purge channel lost (%r); retrying in %.1f s", error, pause_s)
             finally:
-                with contextlib.suppress(RedisError, OSError):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(max(fleet.timeout_s, 1.0)):
+                        await pubsub.aclose()  # type: ignore[no-untyped-call]
             await asyncio.sleep(pause_s)
             pause_s = min(pause_s * 2, RECONNECT_MAX_S)
+
+    async def _follow(self, pubsub: PubSub, timeout_s: float) -> None:
+        """Drop what each message names; raise when the connection stops answering."""
+        heard_at = pinged_at = time.monotonic()
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            now = time.monotonic()
+            if message is not None:
+                heard_at = now
+                if message.get("type") == "message":
+                    target = PurgeTarget.from_json(message.get("data"))
+                    if target is not None:
+                        self._drop(target)
+            if now - heard_at > 3 * PING_EVERY_S:
+                raise ConnectionError("the purge channel stopped answering pings")
+            if now - pinged_at >= PING_EVERY_S:
+                pinged_at = now
+                async with asyncio.timeout(max(timeout_s, 1.0)):
+                    await pubsub.ping()

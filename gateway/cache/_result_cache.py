@@ -95,8 +95,12 @@ class ResultCache(Generic[K, V]):
         clock: Callable[[], float] = time.time,
         on_event: OnEvent | None = None,
         shared: SharedLevel[K, V] | None = None,
+        watch_purges: Callable[[], Callable[[K, V], bool]] | None = None,
     ) -> None:
         self._ttl_s = ttl_s
+        # Called as a load starts; what it returns says whether a purge since then
+        # named a value (which is then served but not kept, here or in Redis).
+        self._watch_purges = watch_purges
         self._shared = shared
         self._stale_s = stale_s
         self._refresh_ahead_s = min(refresh_ahead_s, ttl_s / 2)
@@ -223,6 +227,11 @@ class ResultCache(Generic[K, V]):
         async def fetch(by: Deadline) -> Stored[V]:
             return self._stamp(await load(by, background))
 
+        purged = self._watch_purges() if self._watch_purges is not None else None
+
+        def storable(stored: Stored[V]) -> bool:
+            return purged is None or not purged(key, stored.value)
+
         try:
             if self._shared is None:
                 stored = await fetch(deadline)
@@ -233,8 +242,10 @@ class ResultCache(Generic[K, V]):
                     deadline,
                     newer_than=newer_than,
                     keep=lambda found: self._keep(key, found),
+                    storable=storable,
                 )
-            self._keep(key, stored)
+            if storable(stored):
+                self._keep(key, stored)
             return stored.value
         finally:
             del self._inflight[key]

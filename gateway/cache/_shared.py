@@ -9,8 +9,15 @@ token). The others poll the entry, a little less often each time, until it lands
 the lease goes (the holder failed or died: one of them takes it over), or their
 deadline comes (the cache above then serves stale if it can).
 
-Each entry is also listed in purge indexes (sets, each with the TTL of its longest
-entry) that `gateway.cache._purge` reads, so a purge never scans.
+Each entry is also listed in purge indexes that `gateway.cache._purge` reads, so
+a purge never scans: a sorted set per index, each member scored by when its entry
+expires (Unix ms, Redis's clock). Adding to an index drops the members already
+expired and makes the index live as long as its longest-lived entry, so an index
+holds only live entries and goes with the last of them.
+
+A value whose entry a purge named while it was being fetched (`storable` says so)
+is served to whoever asked but written nowhere: the fill that started before the
+purge must not undo it.
 
 Redis being away costs one command's deadline at most: any `FleetUnavailable`
 and the replica goes on alone (calls the upstream itself, writes nothing).
@@ -56,14 +63,25 @@ end
 return 0
 """
 
-# Lists an entry in a purge index, and makes the index live at least as long as it.
+# Lists an entry in a purge index (scored by when it expires, in ms), drops the
+# members already expired, and makes the index live as long as its last entry.
 ADD_TO_INDEX = """
-redis.call('SADD', KEYS[1], ARGV[2])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local time = redis.call('TIME')
+local now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+redis.call('ZADD', KEYS[1], now_ms + tonumber(ARGV[1]), ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then
+  redis.call('PEXPIREAT', KEYS[1], last[2])
 end
 return 1
 """
+
+# The purge indexes' kind of key (sorted sets; the plain sets before them were "index").
+INDEX = "purge-index"
+
+# How long shutdown waits for the writes that follow answers before cancelling them.
+CLOSE_WAIT_S = 1.0
 
 SHARED_EVENTS = ("hit", "miss", "invalid", "unavailable", "lease_wait", "takeover")
 
@@ -120,13 +138,16 @@ class SharedLevel(Generic[K, V]):
         *,
         newer_than: float,
         keep: Callable[[Stored[V]], None],
+        storable: Callable[[Stored[V]], bool] = lambda _stored: True,
     ) -> Stored[V]:
         """The fleet's entry if it is fresh (and fresher than `newer_than`); else the
         one `fetch` gets, once for the fleet. An entry past its freshness but within
-        its stale window is handed to `keep` first, for the cache above to fall back on."""
+        its stale window is handed to `keep` first, for the cache above to fall back on.
+        What `fetch` got is written only if `storable` still says so at write time
+        (no purge named it meanwhile)."""
         entry_key = self.key(key)
         try:
-            found = await self._get(entry_key, key)
+            found = await self._get(entry_key, key, deadline)
         except FleetUnavailable:
             self._count("unavailable")
             return await fetch(deadline)
@@ -136,13 +157,22 @@ class SharedLevel(Generic[K, V]):
         self._count("miss")
         if found is not None:
             keep(found)
-        return await self._fill(entry_key, key, fetch, deadline, newer_than)
+        return await self._fill(entry_key, key, fetch, deadline, newer_than, storable)
 
     def _usable(self, stored: Stored[V], newer_than: float) -> bool:
         return stored.fresh_until > max(self._clock(), newer_than)
 
-    async def _get(self, entry_key: str, key: K) -> Stored[V] | None:
-        raw = await self._fleet.call("cache_get", lambda r: r.get(entry_key))
+    def _within(self, deadline: Deadline) -> float:
+        """A command's deadline: Redis's own, or the request's if that comes first."""
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise TimeoutError
+        return min(self._fleet.timeout_s, remaining)
+
+    async def _get(self, entry_key: str, key: K, deadline: Deadline) -> Stored[V] | None:
+        raw = await self._fleet.call(
+            "cache_get", lambda r: r.get(entry_key), timeout_s=self._within(deadline)
+        )
         if raw is None:
             return None
         envelope = unpack(raw, self._clock())
@@ -164,6 +194,7 @@ class SharedLevel(Generic[K, V]):
         fetch: Callable[[Deadline], Awaitable[Stored[V]]],
         deadline: Deadline,
         newer_than: float,
+        storable: Callable[[Stored[V]], bool],
     ) -> Stored[V]:
         lease_key = self._fleet.keys.key("lease", self._kind, *self._parts(key))
         token = secrets.token_hex(16)
@@ -172,14 +203,18 @@ class SharedLevel(Generic[K, V]):
         while True:
             lease_ms = max(1, math.ceil(min(deadline.remaining(), self._lease_s) * 1000))
             try:
-                taken = await self._fleet.call("lease_take", _take(lease_key, token, lease_ms))
+                taken = await self._fleet.call(
+                    "lease_take",
+                    _take(lease_key, token, lease_ms),
+                    timeout_s=self._within(deadline),
+                )
             except FleetUnavailable:
                 return await fetch(deadline)
             if taken:
                 if waited_since is not None:
                     self._count("takeover")
                     self._waited(waited_since)
-                return await self._hold(entry_key, key, lease_key, token, fetch, deadline)
+                return await self._hold(entry_key, key, lease_key, token, fetch, deadline, storable)
             if waited_since is None:
                 waited_since = time.perf_counter()
                 self._count("lease_wait")
@@ -190,7 +225,7 @@ class SharedLevel(Generic[K, V]):
             await asyncio.sleep(min(pause_s, remaining))
             pause_s = min(pause_s * 1.5, POLL_MAX_S)
             try:
-                found = await self._get(entry_key, key)
+                found = await self._get(entry_key, key, deadline)
             except FleetUnavailable:
                 self._waited(waited_since)
                 return await fetch(deadline)
@@ -206,22 +241,29 @@ class SharedLevel(Generic[K, V]):
         token: str,
         fetch: Callable[[Deadline], Awaitable[Stored[V]]],
         deadline: Deadline,
+        storable: Callable[[Stored[V]], bool],
     ) -> Stored[V]:
         try:
             stored = await fetch(deadline)
         except BaseException:
             self._later(self._give_back(lease_key, token))
             raise
-        self._later(self._write(entry_key, key, stored, lease_key, token))
+        self._later(self._write(entry_key, key, stored, lease_key, token, storable))
         return stored
 
     async def _write(
-        self, entry_key: str, key: K, stored: Stored[V], lease_key: str, token: str
+        self,
+        entry_key: str,
+        key: K,
+        stored: Stored[V],
+        lease_key: str,
+        token: str,
+        storable: Callable[[Stored[V]], bool],
     ) -> None:
         stale_until = stored.fresh_until + self._stale_s
         ttl_ms = math.ceil((stale_until - self._clock()) * 1000)
         try:
-            if ttl_ms > 0:
+            if ttl_ms > 0 and storable(stored):
                 envelope = Envelope(
                     stored.fetched_at, stored.fresh_until, stale_until, self._body(stored.value)
                 )
@@ -234,7 +276,7 @@ class SharedLevel(Generic[K, V]):
         await self._give_back(lease_key, token)
 
     async def _index(self, entry_key: str, key: K, value: V, ttl_ms: int) -> None:
-        index_keys = [self._fleet.keys.key("index", *parts) for parts in self._indexes(key, value)]
+        index_keys = [self._fleet.keys.key(INDEX, *parts) for parts in self._indexes(key, value)]
 
         async def add(client: redis.Redis) -> None:
             async with client.pipeline(transaction=False) as pipe:
@@ -251,6 +293,17 @@ class SharedLevel(Generic[K, V]):
             await self._fleet.call(
                 "lease_release", lambda r: self._release(keys=[lease_key], args=[token], client=r)
             )
+
+    async def aclose(self) -> None:
+        """Let the writes that follow answers finish (briefly), then cancel the rest;
+        before the fleet's connections close."""
+        if not self._writes:
+            return
+        _done, pending = await asyncio.wait(set(self._writes), timeout=CLOSE_WAIT_S)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
 
     def _later(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)

@@ -6,7 +6,8 @@ import pytest
 
 from bench.redis_server import RedisServer
 from gateway.cache import Purged, PurgeIncomplete, PurgeTarget
-from gateway.cache._purge import Purges
+from gateway.cache._purge import PurgeLog, Purges
+from gateway.cache._shared import INDEX
 from gateway.fleet import Fleet
 from tests.conftest import settings_for
 
@@ -56,10 +57,11 @@ async def test_a_purge_deletes_what_its_index_lists_and_tells_every_listener(
     fleet = fleet_on(redis_server.url)
     keys = fleet.keys
     entries = [keys.key("promotion", "scope", "469", "7"), keys.key("page", "scope", "abc")]
-    index = keys.key("index", "promotion", "469", "7")
+    index = keys.key(INDEX, "promotion", "469", "7")
     for entry in entries:
         await fleet.redis.set(entry, b"x", px=60_000)
-    await fleet.redis.sadd(index, *entries, keys.key("promotion", "expired", "469", "7"))
+    listed = [*entries, keys.key("promotion", "expired", "469", "7")]
+    await fleet.redis.zadd(index, {member: 4_000_000_000_000 for member in listed})
     heard: list[PurgeTarget] = []
 
     def remember(target: PurgeTarget) -> int:
@@ -72,7 +74,7 @@ async def test_a_purge_deletes_what_its_index_lists_and_tells_every_listener(
         purged = await Purges(fleet, lambda _target: 1).purge(PurgeTarget("469", "7"))
         assert purged == Purged(local=1, shared=2)
         assert await fleet.redis.exists(*entries) == 0
-        assert await fleet.redis.scard(index) == 0
+        assert await fleet.redis.zcard(index) == 0
         for _ in range(50):
             if heard:
                 break
@@ -101,3 +103,64 @@ async def test_a_purge_without_redis_purges_here_and_says_it_is_incomplete() -> 
         await fleet.aclose()
     assert raised.value.details == {"purgedLocal": 3}
     assert dropped == [PurgeTarget()]
+
+
+async def test_a_purge_of_an_index_larger_than_a_batch_deletes_every_entry(
+    redis_server: RedisServer,
+) -> None:
+    fleet = fleet_on(redis_server.url)
+    keys = fleet.keys
+    entries = [keys.key("promotion", "scope", "469", str(n)) for n in range(1234)]
+    index = keys.key(INDEX, "all")
+    try:
+        async with fleet.redis.pipeline(transaction=False) as pipe:
+            for entry in entries:
+                pipe.set(entry, b"x", px=60_000)
+            pipe.zadd(index, dict.fromkeys(entries, 4_000_000_000_000))
+            await pipe.execute()
+        purged = await Purges(fleet, lambda _target: 0).purge(PurgeTarget())
+        assert purged == Purged(local=0, shared=1234)
+        assert await fleet.redis.exists(*entries) == 0
+        assert await fleet.redis.exists(index) == 0
+    finally:
+        await fleet.aclose()
+
+
+def test_the_purge_log_names_the_purges_since_a_generation() -> None:
+    purge_log = PurgeLog(remembered=2)
+    start = purge_log.generation
+    assert purge_log.since(start) == []
+    purge_log.record(PurgeTarget("469"))
+    assert purge_log.since(start) == [PurgeTarget("469")]
+    purge_log.record(PurgeTarget())
+    purge_log.record(PurgeTarget("470"))
+    # The first purge since `start` is forgotten: whoever asks must assume the worst.
+    assert purge_log.since(start) is None
+    assert purge_log.since(start + 1) == [PurgeTarget(), PurgeTarget("470")]
+
+
+async def test_a_listener_survives_an_error_in_what_it_calls(redis_server: RedisServer) -> None:
+    fleet = fleet_on(redis_server.url)
+    heard: list[PurgeTarget] = []
+
+    def drop(target: PurgeTarget) -> int:
+        heard.append(target)
+        if len(heard) == 1:
+            raise RuntimeError("a bug in the first drop")
+        return 0
+
+    listener = asyncio.create_task(Purges(fleet, drop).listen())
+    try:
+        channel = fleet.keys.channel("purge")
+        for attempt in range(100):
+            await fleet.redis.publish(channel, PurgeTarget(str(attempt)).to_json())
+            await asyncio.sleep(0.05)
+            if len(heard) >= 2:
+                break
+        assert len(heard) >= 2
+        assert not listener.done()
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+        await fleet.aclose()

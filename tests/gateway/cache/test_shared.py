@@ -1,7 +1,7 @@
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -10,6 +10,8 @@ from bench.redis_server import RedisServer
 from gateway import errors
 from gateway.cache import ResultCache, SharedLevel
 from gateway.cache._envelope import Envelope, pack
+from gateway.cache._purge import PurgeLog, PurgeTarget
+from gateway.cache._shared import INDEX
 from gateway.deadline import Deadline
 from gateway.fleet import Fleet
 from gateway.observability import Metrics
@@ -39,8 +41,11 @@ async def shared_fleet(redis_server: RedisServer) -> AsyncIterator[Fleet]:
     await fleet.aclose()
 
 
-def replica(fleet: Fleet, metrics: Metrics | None = None) -> ResultCache[str, str]:
-    """One replica's cache of strings, with its Redis level on `fleet`."""
+def replica(
+    fleet: Fleet, metrics: Metrics | None = None, purge_log: PurgeLog | None = None
+) -> ResultCache[str, str]:
+    """One replica's cache of strings, with its Redis level on `fleet` (and, given a
+    purge log, every purge naming every entry)."""
     shared: SharedLevel[str, str] = SharedLevel(
         fleet,
         "test",
@@ -52,7 +57,15 @@ def replica(fleet: Fleet, metrics: Metrics | None = None) -> ResultCache[str, st
         lease_s=5,
         metrics=metrics,
     )
-    return ResultCache(ttl_s=60, max_entries=10, stale_s=600, shared=shared)
+    watch = None
+    if purge_log is not None:
+        log = purge_log
+
+        def watch() -> Callable[[str, str], bool]:
+            generation = log.generation
+            return lambda _key, _value: log.since(generation) != []
+
+    return ResultCache(ttl_s=60, max_entries=10, stale_s=600, shared=shared, watch_purges=watch)
 
 
 class Upstream:
@@ -147,3 +160,40 @@ async def test_without_redis_each_replica_goes_on_alone_within_the_deadline() ->
         await fleet.aclose()
     assert upstream.calls == 4
     assert time.monotonic() - started < 1.0
+
+
+async def test_a_purge_during_a_load_keeps_its_value_out_of_both_levels(
+    shared_fleet: Fleet,
+) -> None:
+    fleet = shared_fleet
+    purge_log = PurgeLog()
+    cache = replica(fleet, purge_log=purge_log)
+    upstream = Upstream(value="before the purge", delay_s=0.3)
+    loading = asyncio.ensure_future(cache.get("k", upstream.load, Deadline.after(5)))
+    await asyncio.sleep(0.1)  # the lease is taken, the upstream is answering
+    purge_log.record(PurgeTarget())
+    served = await loading
+    assert served.value == "before the purge"  # the request that asked is served
+    await asyncio.sleep(0.1)  # when the write would have landed
+    assert await fleet.redis.exists(fleet.keys.key("test", "k")) == 0
+    again = Upstream(value="after the purge")
+    assert (await cache.get("k", again.load, Deadline.after(5))).value == "after the purge"
+    assert again.calls == 1
+
+
+async def test_an_index_drops_its_expired_members_and_lives_as_long_as_its_last(
+    shared_fleet: Fleet,
+) -> None:
+    fleet = shared_fleet
+    index = fleet.keys.key(INDEX, "all")
+    await fleet.redis.zadd(index, {"long-gone": 1000, "gone": 2000})
+    await replica(fleet).get("k", Upstream().load, Deadline.after(5))
+    await asyncio.sleep(0.05)  # the holder's write lands after its answer
+    members = await fleet.redis.zrange(index, 0, -1)
+    assert members == [fleet.keys.key("test", "k").encode()]
+    expires_ms = await fleet.redis.zscore(index, fleet.keys.key("test", "k"))
+    assert expires_ms is not None
+    assert abs(expires_ms - (time.time() + 660) * 1000) < 5000
+    # Fresh for 60 s, then stale for 600: the entry's TTL, and so the index's.
+    assert abs(expires_ms - (time.time() + 660) * 1000) < 5000
+    assert 655_000 < await fleet.redis.pttl(index) <= 660_000
