@@ -26,21 +26,34 @@ from gateway.fleet._redis import Fleet, FleetUnavailable
 from gateway.token_bucket import Exhausted
 
 # KEYS[1] the bucket. ARGV: interval, tolerance ((capacity - 1) * interval), the longest
-# wait admitted, tolerance withheld (a background call's reserve), and a floor for
-# tat - now ("drain": a replica back from going without Redis), all in microseconds.
-# Returns {admitted (1 or 0), wait in microseconds}.
+# wait admitted, tolerance withheld (a background call's reserve), a floor for
+# tat - now ("drain"), a charge added to tat (calls made without the bucket), a floor
+# for tat - now applied only when the key is missing ("restart drain": Redis forgot
+# a bucket this replica drew from recently), all in microseconds; and the grace in
+# milliseconds the key outlives its last use. Returns {admitted (1 or 0), wait in
+# microseconds}.
 RESERVE = """
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local max_wait = tonumber(ARGV[3])
 local keep = tonumber(ARGV[4])
 local drain = tonumber(ARGV[5])
+local charge = tonumber(ARGV[6])
+local restart_drain = tonumber(ARGV[7])
+local grace_ms = tonumber(ARGV[8])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+if restart_drain > drain and redis.call('EXISTS', KEYS[1]) == 0 then
+  drain = restart_drain
+end
 local tat = tonumber(redis.call('HGET', KEYS[1], 'tat')) or now
 local paused = tonumber(redis.call('HGET', KEYS[1], 'paused')) or 0
 if tat < now then tat = now end
 local changed = false
+if charge > 0 then
+  tat = tat + charge
+  changed = true
+end
 if drain > 0 and tat < now + drain then
   tat = now + drain
   changed = true
@@ -55,7 +68,7 @@ if wait <= max_wait then
 end
 if changed then
   redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', tat))
-  local ttl_ms = math.ceil((math.max(tat, paused) - now) / 1000) + 1000
+  local ttl_ms = math.ceil((math.max(tat, paused) - now) / 1000) + grace_ms
   redis.call('PEXPIRE', KEYS[1], string.format('%d', ttl_ms))
 end
 return {admitted, string.format('%.0f', wait)}
@@ -104,7 +117,15 @@ class SharedBuckets:
         return self._fleet.keys.key(self._kind, name)
 
     async def reserve(
-        self, name: str, max_wait_s: float, *, keep: float = 0.0, drain_s: float = 0.0
+        self,
+        name: str,
+        max_wait_s: float,
+        *,
+        keep: float = 0.0,
+        drain_s: float = 0.0,
+        charge: int = 0,
+        restart_drain_s: float = 0.0,
+        grace_s: float = 1.0,
     ) -> float:
         """Take a token from `name`'s bucket; return how long to wait before using it.
 
@@ -112,7 +133,12 @@ class SharedBuckets:
         `keep` tokens must stay in the bucket after this one is taken (what a
         background call leaves for requests). `drain_s`: first empty the bucket so
         that nothing may go for that long (a replica that went on without Redis
-        has used tokens the bucket never saw).
+        has used tokens the bucket never saw). `charge`: first take that many
+        tokens, due or not (calls this replica made on its own share while the
+        bucket could not be used). `restart_drain_s`: a `drain_s` applied only when
+        the bucket's key is missing (Redis lost it: a restart or a flush). The key
+        lives `grace_s` past the moment the bucket is full again, so a caller that
+        drew from it within that grace knows it must still be there.
         """
         keep_us = min(self._tolerance_us, math.ceil(keep * self._interval_us))
         args = (
@@ -121,6 +147,9 @@ class SharedBuckets:
             max(0, math.floor(max_wait_s * MICROS)),
             keep_us,
             math.ceil(drain_s * MICROS),
+            max(0, charge) * self._interval_us,
+            math.ceil(restart_drain_s * MICROS),
+            math.ceil(grace_s * 1000),
         )
         key = self.key(name)
         reply = await self._fleet.call(

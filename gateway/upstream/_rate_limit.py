@@ -18,11 +18,17 @@ the burst stays for requests.
 
 Going between the two keeps the bound. When Redis goes, the fleet may just have
 used every token, and calls it admitted may still be waiting for their turn: so
-a process's own share starts empty and blocked for the longest wait admitted. A
-process that saw Redis fail first drains the shared bucket when it is back (Redis
-never saw the calls made on the local shares, or forgot everything in a restart),
-and leaves owed the time the other replicas may still spend on their own shares
-before they are back too (RESYNC_S), and the waits those shares admitted.
+a process's own share starts empty and blocked for the longest wait admitted (a
+head start of a few tokens would exceed the bound by up to a burst per process
+in the first minute, so the share stays blocked). Back on Redis, a credential
+charges the shared bucket for exactly the calls it admitted on its own share
+(the script moves the bucket on by one interval per call), and owes the time the
+other replicas may still spend on their own shares (RESYNC_S); a credential that
+made no call on its own share charges nothing, so one blip on one credential, or
+on one replica, costs the others nothing. If Redis restarted it forgot every
+bucket: a credential that drew from its shared bucket within the bucket key's
+grace (SHARED_GRACE_S; the key outlives a full bucket that long) and finds the
+key missing drains it, as nothing the fleet did before is known.
 """
 
 from __future__ import annotations
@@ -45,6 +51,10 @@ from gateway.token_bucket import Exhausted, TokenBucket, TokenBuckets
 RESYNC_S = 2.0
 # The part of the burst a background refresh leaves for requests.
 BACKGROUND_KEEP = 0.5
+# How long a quota bucket's key outlives the moment it is full again in Redis; a
+# credential that drew within RESTART_WITHIN_S and finds no key knows Redis lost it.
+SHARED_GRACE_S = 60.0
+RESTART_WITHIN_S = 50.0
 
 
 class UpstreamRateLimit:
@@ -74,12 +84,11 @@ class UpstreamRateLimit:
         )
         self.shared: SharedBuckets | None = None
         self._owed_s = 0.0
-        # Redis failures seen, and how many there had been when each credential last
-        # drew from Redis: a credential that has drawn since the last failure is in sync.
-        self._failures = 0
-        self._synced: LRUCache[str, int] = LRUCache(maxsize=max_credentials)
-        # Credentials on this process's own share since they last drew from Redis.
-        self._on_own: LRUCache[str, bool] = LRUCache(maxsize=max_credentials)
+        self._clock = clock
+        # Per credential: calls admitted on this process's own share since it last
+        # drew from Redis (present while on its own share), and when it last drew.
+        self._on_own: LRUCache[str, int] = LRUCache(maxsize=max_credentials)
+        self._drawn_at: LRUCache[str, float] = LRUCache(maxsize=max_credentials)
         if fleet is not None:
             whole = max(calls_per_s, fleet_calls_per_s or calls_per_s)
             self.shared = SharedBuckets(
@@ -112,28 +121,45 @@ class UpstreamRateLimit:
         local = self.buckets[fingerprint]
         shared = self.shared
         if shared is not None:
-            in_sync = self._synced.get(fingerprint, self._failures) == self._failures
-            drain_s = 0.0 if in_sync else shared.drain_s(self._owed_s)
+            made_on_own = self._on_own.get(fingerprint)
+            drawn_at = self._drawn_at.get(fingerprint)
+            recent = drawn_at is not None and self._clock() - drawn_at < RESTART_WITHIN_S
             keep = shared.capacity * BACKGROUND_KEEP if background else 0.0
             try:
-                wait_s = await shared.reserve(fingerprint, max_wait_s, keep=keep, drain_s=drain_s)
+                wait_s = await shared.reserve(
+                    fingerprint,
+                    max_wait_s,
+                    keep=keep,
+                    drain_s=0.0,
+                    charge=self._charge(shared, made_on_own),
+                    restart_drain_s=shared.drain_s(self._owed_s) if recent else 0.0,
+                    grace_s=SHARED_GRACE_S,
+                )
             except FleetUnavailable:
-                self._failures += 1  # on this process's own share, below
-                if fingerprint not in self._on_own:
-                    self._on_own[fingerprint] = True
+                if made_on_own is None:
+                    self._on_own[fingerprint] = 0
                     local.drain(self._max_wait_s)  # empty, after the fleet's waits
             except Exhausted:
-                self._synced[fingerprint] = self._failures  # drained all the same
-                self._on_own.pop(fingerprint, None)
+                self._back_on_shared(fingerprint, made_on_own)  # charged all the same
                 raise
             else:
-                self._synced[fingerprint] = self._failures
-                self._on_own.pop(fingerprint, None)
+                self._back_on_shared(fingerprint, made_on_own)
                 return wait_s
         wait_s = local.reserve(max_wait_s, keep=self._local_keep if background else 0.0)
         if shared is not None:
-            self._synced[fingerprint] = -1  # Redis never saw this call
+            self._on_own[fingerprint] = self._on_own.get(fingerprint, 0) + 1
         return wait_s
+
+    def _charge(self, shared: SharedBuckets, made_on_own: int | None) -> int:
+        """Tokens owed on return: the calls made on this process's own share, and
+        (only if there were any) the other replicas' time still away (RESYNC_S)."""
+        if not made_on_own:
+            return 0
+        return made_on_own + math.ceil(self._owed_s * shared.rate_per_s)
+
+    def _back_on_shared(self, fingerprint: str, made_on_own: int | None) -> None:
+        self._drawn_at[fingerprint] = self._clock()
+        self._on_own.pop(fingerprint, None)
 
     async def throttle(self, fingerprint: str, retry_after_s: float | None) -> None:
         """The upstream said 429: this process's bucket and the fleet's wait as asked."""

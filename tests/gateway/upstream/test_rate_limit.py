@@ -174,3 +174,59 @@ async def server_ttl(url: str, key: str) -> int:
         return ttl
     finally:
         await client.aclose()
+
+
+async def blip(server: RedisServer, limit: UpstreamRateLimit, fingerprint: str) -> None:
+    """One call on `fingerprint` while Redis does not answer: it goes to the local share."""
+    server.pause()
+    try:
+        with pytest.raises(errors.RateLimited):  # the local share starts empty
+            await limit.acquire(fingerprint, Deadline.after(5))
+    finally:
+        server.resume()
+
+
+async def test_a_redis_failure_on_one_credential_does_not_drain_another() -> None:
+    prefix = f"t-{uuid.uuid4().hex[:8]}"
+    with RedisServer() as server:
+        async with shared_limit(
+            server.url, prefix, per_min=600, processes=3, timeout_ms=50
+        ) as limit:
+            await limit.acquire("x", Deadline.after(5))
+            await blip(server, limit, "y")
+            # x never left the shared bucket: its burst (60, one used, plus what refilled
+            # meanwhile) is there, not drained.
+            assert 58 <= await granted_to(limit, "x", 80) <= 61
+
+
+async def test_a_blip_on_one_replica_does_not_refuse_another_while_tokens_remain() -> None:
+    prefix = f"t-{uuid.uuid4().hex[:8]}"
+    with RedisServer() as server:
+        async with (
+            shared_limit(server.url, prefix, per_min=600, processes=3, timeout_ms=50) as one,
+            shared_limit(server.url, prefix, per_min=600, processes=3, timeout_ms=50) as other,
+        ):
+            await one.acquire("x", Deadline.after(5))
+            server.pause()
+            try:
+                assert await granted_to(one, "x", 1) == 0  # its own share starts empty
+                await asyncio.sleep(0.5)  # and refills at 3 a second
+                assert await granted_to(one, "x", 1) == 1  # one call on its own share
+            finally:
+                server.resume()
+            await asyncio.sleep(1.1)  # Redis's breaker half-opens, if it opened
+            # one is back, charging the shared bucket for its one call and the other
+            # replicas' time away (12 tokens): no drain of the whole burst (60).
+            assert await granted_to(one, "x", 1) == 1
+            assert 40 <= await granted_to(other, "x", 80) <= 60 - 3 - 12 + 12
+
+
+async def granted_to(limit: UpstreamRateLimit, fingerprint: str, tries: int) -> int:
+    count = 0
+    for _ in range(tries):
+        try:
+            await limit.acquire(fingerprint, Deadline.after(5))
+            count += 1
+        except errors.RateLimited:
+            pass
+    return count
