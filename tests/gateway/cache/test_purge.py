@@ -164,3 +164,38 @@ async def test_a_listener_survives_an_error_in_what_it_calls(redis_server: Redis
         with contextlib.suppress(asyncio.CancelledError):
             await listener
         await fleet.aclose()
+
+
+async def test_a_listener_whose_connection_is_killed_subscribes_again_and_expires(
+    redis_server: RedisServer,
+) -> None:
+    fleet = fleet_on(redis_server.url)
+    heard: list[PurgeTarget] = []
+    expired: list[int] = []
+
+    def drop(target: PurgeTarget) -> int:
+        heard.append(target)
+        return 0
+
+    def expire() -> int:
+        expired.append(1)
+        return 0
+
+    listener = asyncio.create_task(Purges(fleet, drop, expire).listen())
+    try:
+        await asyncio.sleep(0.3)  # subscribed
+        assert await fleet.redis.client_kill_filter(_type="pubsub") >= 1
+        channel = fleet.keys.channel("purge")
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if expired:
+                await fleet.redis.publish(channel, PurgeTarget("469").to_json())
+            if heard:
+                break
+        assert expired == [1]
+        assert heard == [PurgeTarget("469")]
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+        await fleet.aclose()
