@@ -49,6 +49,10 @@ class TokenBucket:
         self._tokens -= 1
         return wait_s
 
+    def blocked_s(self) -> float:
+        """Seconds until a 429's Retry-After ends (0 when not blocked)."""
+        return max(0.0, self._blocked_until - self._clock())
+
     def drain(self, for_s: float) -> None:
         """Spend every token, and the next `for_s` seconds of refill too."""
         self._refill(self._clock())

@@ -108,14 +108,23 @@ class UpstreamRateLimit:
         try:
             wait_s = await self._reserve(fingerprint, max_wait_s, background)
         except Exhausted as exhausted:
-            if self._on_refusal is not None:
-                self._on_refusal()
-            raise errors.RateLimited(
-                "The upstream's rate limit for these credentials is used up; retry later.",
-                details={"retryAfter": max(1, math.ceil(exhausted.wait_s))},
-            ) from None
+            raise self._refused(exhausted.wait_s) from None
         if wait_s > 0:
             await asyncio.sleep(wait_s)
+            # A 429 may have come while this call waited its turn: it waits no more
+            # (the fleet's pause is not re-read: a Redis round trip per queued call;
+            # this process's own 429s, and the vendor's next answer, stop it).
+            paused_s = self.buckets[fingerprint].blocked_s()
+            if paused_s > 0:
+                raise self._refused(paused_s)
+
+    def _refused(self, wait_s: float) -> errors.RateLimited:
+        if self._on_refusal is not None:
+            self._on_refusal()
+        return errors.RateLimited(
+            "The upstream's rate limit for these credentials is used up; retry later.",
+            details={"retryAfter": max(1, math.ceil(wait_s))},
+        )
 
     async def _reserve(self, fingerprint: str, max_wait_s: float, background: bool) -> float:
         local = self.buckets[fingerprint]

@@ -230,3 +230,15 @@ async def granted_to(limit: UpstreamRateLimit, fingerprint: str, tries: int) -> 
         except errors.RateLimited:
             pass
     return count
+
+
+async def test_a_queued_call_that_a_429_overtakes_is_refused_after_its_wait() -> None:
+    limit = UpstreamRateLimit(calls_per_s=10, max_wait_s=1.0)
+    for _ in range(60):
+        limit.bucket("t").reserve(1.0)  # the burst (60) used up: the next call queues
+    waiting = asyncio.create_task(limit.acquire("t", Deadline.after(5)))
+    await asyncio.sleep(0.01)
+    await limit.throttle("t", 30)  # the vendor said 429 meanwhile
+    with pytest.raises(errors.RateLimited) as raised:
+        await waiting
+    assert raised.value.details["retryAfter"] >= 29
