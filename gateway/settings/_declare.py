@@ -55,7 +55,7 @@ class Declaration:
     """What one field declares, kept in the field's metadata; `shown_default` is the
     table's default for a field whose default is made by a factory."""
 
-    __slots__ = ("description", "parse", "shown_default", "variable")
+    __slots__ = ("description", "parse", "secret", "shown_default", "variable")
 
     def __init__(
         self,
@@ -63,8 +63,11 @@ class Declaration:
         parse: Parser[Any],
         description: str,
         shown_default: str | None = None,
+        *,
+        secret: bool = False,
     ) -> None:
         self.variable: Final = variable
+        self.secret: Final = secret
         self.parse: Final = parse
         self.description: Final = description
         self.shown_default: Final = shown_default
@@ -84,9 +87,9 @@ def setting(
     against both the default and the parser; it is really a dataclass field.
     """
     if isinstance(default, Factory):
-        metadata = {_KEY: Declaration(variable, parse, description, default.shown)}
+        metadata = {_KEY: Declaration(variable, parse, description, default.shown, secret=secret)}
         return dataclasses.field(default_factory=default.make, repr=not secret, metadata=metadata)
-    metadata = {_KEY: Declaration(variable, parse, description)}
+    metadata = {_KEY: Declaration(variable, parse, description, secret=secret)}
     return dataclasses.field(default=default, repr=not secret, metadata=metadata)
 
 
@@ -109,5 +112,7 @@ def read_environment(cls: type[Any], environ: Mapping[str, str]) -> dict[str, An
         try:
             values[field.name] = declaration.parse.convert(raw)
         except ValueError as error:
-            raise SettingsError(f"{declaration.variable}={raw!r}: {error}") from None
+            # A secret's value never reaches a log, even a malformed one.
+            shown = "<redacted>" if declaration.secret else repr(raw)
+            raise SettingsError(f"{declaration.variable}={shown}: {error}") from None
     return values

@@ -134,3 +134,24 @@ def test_explain_is_allowed_in_development_and_in_production_only_when_set() -> 
     production = Settings(environment="production")
     assert not production.explain_allowed
     assert production.replace(allow_explain=True).explain_allowed
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://:hunter2@cache:port/0",
+        "redis://:hunter2@cache:99999/0",
+        "redis://:hunter2@cache:6379/0?socket_timeout=soon",
+    ],
+)
+def test_a_redis_url_redis_py_cannot_use_is_a_settings_error_that_hides_the_value(
+    url: str,
+) -> None:
+    with pytest.raises(SettingsError, match="REDIS_URL=<redacted>") as raised:
+        Settings.from_env({"REDIS_URL": url, "CACHE_KEY_SECRET": "k" * 32})
+    assert "hunter2" not in str(raised.value)
+
+
+def test_a_malformed_setting_that_is_no_secret_is_shown() -> None:
+    with pytest.raises(SettingsError, match="REDIS_KEY_PREFIX='a b'"):
+        Settings.from_env({"REDIS_KEY_PREFIX": "a b"})
