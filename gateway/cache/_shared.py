@@ -162,17 +162,23 @@ class SharedLevel(Generic[K, V]):
     def _usable(self, stored: Stored[V], newer_than: float) -> bool:
         return stored.fresh_until > max(self._clock(), newer_than)
 
-    def _within(self, deadline: Deadline) -> float:
-        """A command's deadline: Redis's own, or the request's if that comes first."""
+    async def _call(
+        self, command: str, run: Callable[[redis.Redis], Awaitable[T]], deadline: Deadline
+    ) -> T:
+        """`fleet.call` within the smaller of REDIS_TIMEOUT_MS and the request's
+        deadline. The request's running out raises TimeoutError and is not counted
+        against Redis (its breaker); Redis's own deadline is (FleetUnavailable)."""
         remaining = deadline.remaining()
         if remaining <= 0:
             raise TimeoutError
-        return min(self._fleet.timeout_s, remaining)
+        if remaining >= self._fleet.timeout_s:
+            return await self._fleet.call(command, run)
+        # The request's deadline cancels the command before Redis's own would fire.
+        async with asyncio.timeout(remaining):
+            return await self._fleet.call(command, run)
 
     async def _get(self, entry_key: str, key: K, deadline: Deadline) -> Stored[V] | None:
-        raw = await self._fleet.call(
-            "cache_get", lambda r: r.get(entry_key), timeout_s=self._within(deadline)
-        )
+        raw = await self._call("cache_get", lambda r: r.get(entry_key), deadline)
         if raw is None:
             return None
         envelope = unpack(raw, self._clock())
@@ -203,11 +209,7 @@ class SharedLevel(Generic[K, V]):
         while True:
             lease_ms = max(1, math.ceil(min(deadline.remaining(), self._lease_s) * 1000))
             try:
-                taken = await self._fleet.call(
-                    "lease_take",
-                    _take(lease_key, token, lease_ms),
-                    timeout_s=self._within(deadline),
-                )
+                taken = await self._call("lease_take", _take(lease_key, token, lease_ms), deadline)
             except FleetUnavailable:
                 return await fetch(deadline)
             if taken:

@@ -8,7 +8,7 @@ import pytest
 from bench.processes import free_port
 from bench.redis_server import RedisServer
 from gateway import errors
-from gateway.cache import ResultCache, SharedLevel
+from gateway.cache import ResultCache, SharedLevel, Stored
 from gateway.cache._envelope import Envelope, pack
 from gateway.cache._purge import PurgeLog, PurgeTarget
 from gateway.cache._shared import INDEX
@@ -197,3 +197,38 @@ async def test_an_index_drops_its_expired_members_and_lives_as_long_as_its_last(
     # Fresh for 60 s, then stale for 600: the entry's TTL, and so the index's.
     assert abs(expires_ms - (time.time() + 660) * 1000) < 5000
     assert 655_000 < await fleet.redis.pttl(index) <= 660_000
+
+
+async def test_a_request_deadline_shorter_than_redis_s_bounds_its_redis_calls(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A "Redis" that accepts connections and never answers.
+    accepted: list[asyncio.StreamWriter] = []
+    silent = await asyncio.start_server(lambda _r, w: accepted.append(w), "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    fleet = fleet_on(f"redis://127.0.0.1:{port}/0")  # REDIS_TIMEOUT_MS: 1000
+    level = replica(fleet)._shared
+    assert level is not None
+    fetched: list[Deadline] = []
+
+    async def fetch(by: Deadline) -> Stored[str]:
+        fetched.append(by)
+        return Stored("fetched", time.time(), time.time() + 60)
+
+    try:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await level.load(
+                "k", fetch, Deadline.after(0.2), newer_than=0.0, keep=lambda _found: None
+            )
+        assert time.monotonic() - started < 0.8
+        # The request's deadline is not Redis's failure: nothing counted against it,
+        # and no upstream call made with a spent deadline.
+        assert not [r for r in caplog.records if "failed" in r.getMessage()]
+        assert fetched == []
+    finally:
+        await fleet.aclose()
+        for writer in accepted:
+            writer.close()
+        silent.close()
+        await silent.wait_closed()
