@@ -188,6 +188,7 @@ def create_app(
                     settings.client_rate_limit_per_min,
                     on_refusal=metrics.rate_limited.labels("client").inc,
                     fleet=fleet,
+                    key_secret=settings.cache_key_secret.encode(),
                 )
                 if settings.client_rate_limit_per_min
                 else None

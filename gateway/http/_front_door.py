@@ -17,6 +17,7 @@ one JSON shape of `gateway.http._asgi.refusal`, and every response is marked
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import math
 import time
@@ -56,7 +57,9 @@ class ClientRateLimit:
     """A token bucket per client: `per_min` requests a minute, bursts of a tenth of that.
 
     With a `fleet`, the bucket is the fleet's (in Redis: `per_min` for all replicas
-    together); while Redis cannot be used, each process counts on its own."""
+    together); while Redis cannot be used, each process counts on its own. Redis
+    never sees a client's address: its key is an HMAC of it under `key_secret`
+    (CACHE_KEY_SECRET), so no one reading Redis can test addresses against it."""
 
     def __init__(
         self,
@@ -66,7 +69,11 @@ class ClientRateLimit:
         on_refusal: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         fleet: Fleet | None = None,
+        key_secret: bytes = b"",
     ) -> None:
+        if fleet is not None and not key_secret:
+            raise ValueError("a fleet-wide client rate limit needs a key_secret")
+        self._key_secret = key_secret
         self._per_min = per_min
         self._burst = max(1, per_min // 10)
         rate_per_s, capacity = per_min / 60, max(1.0, per_min / 10)
@@ -107,11 +114,14 @@ class ClientRateLimit:
                 },
             ) from None
 
+    def key(self, client: str) -> str:
+        """The name of `client`'s bucket in Redis: a keyed hash, never the address."""
+        return hmac.new(self._key_secret, client.encode(), hashlib.sha256).hexdigest()[:32]
+
     async def _reserve(self, client: str) -> None:
         if self._shared is not None:
-            # A client address is no key for Redis: its hash is.
             try:
-                await self._shared.reserve(hashlib.sha256(client.encode()).hexdigest()[:32], 0)
+                await self._shared.reserve(self.key(client), 0)
             except FleetUnavailable:
                 pass  # this process counts on its own
             else:
