@@ -232,3 +232,17 @@ async def test_a_request_deadline_shorter_than_redis_s_bounds_its_redis_calls(
             writer.close()
         silent.close()
         await silent.wait_closed()
+
+
+async def test_closing_a_level_lands_the_writes_that_follow_answers(shared_fleet: Fleet) -> None:
+    fleet = shared_fleet
+    cache = replica(fleet)
+    level = cache._shared
+    assert level is not None
+    served = await cache.get("k", Upstream().load, Deadline.after(5))
+    assert served.value == "fetched"
+    assert level._writes  # the write follows the answer
+    await level.aclose()
+    assert not level._writes
+    assert await fleet.redis.exists(fleet.keys.key("test", "k")) == 1
+    assert await fleet.redis.exists(fleet.keys.key("lease", "test", "k")) == 0
