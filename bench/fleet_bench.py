@@ -64,7 +64,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench import targets, wrk
-from bench.processes import cpu_seconds, free_port, wait_until_up
+from bench.processes import cpu_seconds, free_port, stop, wait_until_up
 from bench.redis_server import RedisServer
 from bench.run import RESULTS, machine
 from bench.targets import HEADERS, Sandbox
@@ -174,15 +174,6 @@ def fleets(specs: dict[str, dict[str, str]]) -> Iterator[dict[str, Fleet]]:
             for url in fleet.urls:
                 wait_until_up(f"{url}/healthz", timeout_s=90)
         yield started
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def sandbox_stats(sandbox: Sandbox) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bench.processes import free_port, wait_until_up
+from bench.processes import free_port, stop, wait_until_up
 from bench.redis_server import RedisServer
 from sandbox import BRAND_B_AUTHORIZATION, DEMO_AUTHORIZATION
 from sandbox.data import build
@@ -62,15 +62,6 @@ def fleet(
         for url in urls:
             wait_until_up(f"{url}/healthz", timeout_s=60)
         yield urls
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @dataclass
