@@ -4,9 +4,11 @@ promotion, a program or everything from every replica's caches.
 Only with `ADMIN_TOKEN` set does the app route here. The bearer token is compared
 in constant time. The body is one of `{"programId": "...", "promotionId": "..."}`,
 `{"programId": "..."}` or `{"all": true}`; anything else is a 400 with
-`extensions.code` BAD_REQUEST. The answer counts the entries that went: this
-replica's first level (`local`) and the shared level (`shared`; null without a
-fleet). The other replicas drop theirs as the purge reaches them on the purge
+`extensions.code` BAD_REQUEST, a body over 4 KiB a 413 (PAYLOAD_TOO_LARGE), any
+other method a 405 (METHOD_NOT_ALLOWED, with `Allow: POST`): every refusal in the
+one shape of `gateway.http._asgi.refusal`, as on /graphql. The answer counts the
+entries that went: this replica's first level (`local`) and the shared level
+(`shared`; null without a fleet). The other replicas drop theirs as the purge reaches them on the purge
 channel (within a second). With Redis unavailable the answer is a 503,
 PURGE_INCOMPLETE: retry.
 """
@@ -19,9 +21,11 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from gateway import errors, jsonio
 from gateway.cache import Purged, PurgeIncomplete, PurgeTarget
+from gateway.http._asgi import refusal_response
 
 # An id longer than this is not one the vendor issues; a body longer than this is
 # not a purge.
@@ -34,21 +38,35 @@ class CachePurge:
         self._token = token.encode()
         self._purge = purge
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An ASGI app, so that every method reaches it (Starlette routes a plain
+        function's endpoint for GET only, and answers other methods itself)."""
+        response = await self.endpoint(Request(scope, receive))
+        await response(scope, receive, send)
+
     async def endpoint(self, request: Request) -> Response:
+        if request.method != "POST":
+            return _error(
+                request,
+                errors.MethodNotAllowed(f"{request.method} is not allowed here: POST a purge."),
+                405,
+                {"Allow": "POST"},
+            )
         if not self._authorized(request.headers.get("authorization", "")):
             return _error(
+                request,
                 errors.Unauthenticated("Send `Authorization: Bearer <ADMIN_TOKEN>`."),
                 401,
                 {"WWW-Authenticate": "Bearer"},
             )
         try:
             target = _target(await _body(request))
-        except errors.BadRequest as error:
-            return _error(error, 400)
+        except errors.GatewayError as error:
+            return _error(request, error, error.status)
         try:
             purged = await self._purge(target)
         except PurgeIncomplete as error:
-            return _error(error, 503, {"Retry-After": "1"})
+            return _error(request, error, 503, {"Retry-After": "1"})
         return JSONResponse(
             {
                 "purged": {"local": purged.local, "shared": purged.shared},
@@ -70,7 +88,7 @@ async def _body(request: Request) -> bytes:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY_BYTES:
-            raise errors.BadRequest(f"The body is larger than {MAX_BODY_BYTES} bytes.")
+            raise errors.PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes.")
     return bytes(body)
 
 
@@ -106,10 +124,12 @@ def _identifier(fields: dict[str, Any], name: str) -> str:
 
 
 def _error(
-    error: errors.GatewayError, status: int, headers: dict[str, str] | None = None
+    request: Request,
+    error: errors.GatewayError,
+    status: int,
+    headers: dict[str, str] | None = None,
 ) -> Response:
-    return JSONResponse(
-        {"errors": [{"message": error.message, "extensions": error.extensions}]},
-        status,
-        headers={"Cache-Control": "no-store", **(headers or {})},
-    )
+    extra = [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
+    response = refusal_response(request.scope, error, extra)
+    response.status_code = status
+    return response
