@@ -92,6 +92,14 @@ redis.call('PEXPIRE', KEYS[1], string.format('%d', ttl_ms))
 return 1
 """
 
+# KEYS[1] the bucket. How long it still admits nothing, in microseconds (0: not paused).
+PAUSED = """
+local paused = tonumber(redis.call('HGET', KEYS[1], 'paused')) or 0
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+return string.format('%.0f', math.max(0, paused - now))
+"""
+
 MICROS = 1_000_000
 
 
@@ -112,6 +120,7 @@ class SharedBuckets:
         self._tolerance_us = math.floor((self.capacity - 1) * self._interval_us)
         self._reserve = fleet.redis.register_script(RESERVE)
         self._throttle = fleet.redis.register_script(THROTTLE)
+        self._paused = fleet.redis.register_script(PAUSED)
 
     def key(self, name: str) -> str:
         return self._fleet.keys.key(self._kind, name)
@@ -168,6 +177,18 @@ class SharedBuckets:
             f"{self._kind}_pause",
             lambda client: self._throttle(keys=[key], args=args, client=client),
         )
+
+    async def paused_s(self, name: str) -> float:
+        """How long `name`'s bucket still admits nothing (a vendor's Retry-After); 0 if
+        it is not paused."""
+        key = self.key(name)
+        reply = await self._fleet.call(
+            f"{self._kind}_paused", lambda client: self._paused(keys=[key], client=client)
+        )
+        text = reply if isinstance(reply, bytes) else str(reply).encode()
+        if not text.isdigit():
+            raise FleetUnavailable(f"unexpected reply from the pause script: {reply!r}")
+        return int(text) / MICROS
 
     def drain_s(self, owed_s: float = 0.0) -> float:
         """The drain that empties the bucket and then owes `owed_s` seconds of its rate."""

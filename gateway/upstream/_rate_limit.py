@@ -12,7 +12,8 @@ Every bucket holds a tenth of its minute's quota and refills at nine tenths of i
 so no 60 s window ever sees more than the quota, bursts included. A short wait for
 a token is queued (within the caller's deadline); a longer one fails at once with
 RATE_LIMITED and `retryAfter`. A 429 from the upstream empties the bucket and, with
-a Retry-After, blocks it until then: on every replica, when the bucket is shared.
+a Retry-After, blocks it until then: on every replica, when the bucket is shared
+(a call that queued for its turn asks again before it goes).
 A background refresh (no request waiting) never waits, and goes only while half
 the burst stays for requests.
 
@@ -111,12 +112,22 @@ class UpstreamRateLimit:
             raise self._refused(exhausted.wait_s) from None
         if wait_s > 0:
             await asyncio.sleep(wait_s)
-            # A 429 may have come while this call waited its turn: it waits no more
-            # (the fleet's pause is not re-read: a Redis round trip per queued call;
-            # this process's own 429s, and the vendor's next answer, stop it).
-            paused_s = self.buckets[fingerprint].blocked_s()
+            # A 429 may have come, here or on another replica, while this call waited
+            # its turn: it goes no further.
+            paused_s = await self._paused_s(fingerprint)
             if paused_s > 0:
                 raise self._refused(paused_s)
+
+    async def _paused_s(self, fingerprint: str) -> float:
+        """How long the credential is still paused by a 429: this process's pause, or
+        (for a call drawn from the shared bucket) the fleet's."""
+        paused_s = self.buckets[fingerprint].blocked_s()
+        if self.shared is None or paused_s > 0 or fingerprint in self._on_own:
+            return paused_s
+        try:
+            return await self.shared.paused_s(fingerprint)
+        except FleetUnavailable:
+            return 0.0  # the vendor's next answer says it again
 
     def _refused(self, wait_s: float) -> errors.RateLimited:
         if self._on_refusal is not None:

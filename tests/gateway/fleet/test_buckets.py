@@ -94,6 +94,10 @@ async def test_a_pause_stops_every_replica_until_it_ends(redis_server: RedisServ
     assert await theirs.reserve("other-credential", 0) == 0.0
     await asyncio.sleep(0.3)
     assert await theirs.reserve("c", 0.1) <= 0.1  # emptied, then refilling
+    assert await theirs.paused_s("c") == 0.0
+    await mine.throttle("c", 5)
+    assert 4.5 < await theirs.paused_s("c") <= 5
+    assert await theirs.paused_s("never-paused") == 0.0
     await one.aclose()
     await other.aclose()
 

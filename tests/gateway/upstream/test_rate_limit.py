@@ -93,7 +93,13 @@ async def test_every_refusal_is_reported() -> None:
 
 @asynccontextmanager
 async def shared_limit(
-    url: str, prefix: str, *, per_min: int, processes: int, timeout_ms: float = 200
+    url: str,
+    prefix: str,
+    *,
+    per_min: int,
+    processes: int,
+    timeout_ms: float = 200,
+    max_wait_s: float = 0,
 ) -> AsyncIterator[UpstreamRateLimit]:
     """One replica's limit: the fleet's quota in the Redis at `url`, `processes` at most."""
     settings = settings_for(
@@ -105,7 +111,7 @@ async def shared_limit(
         calls_per_s=per_min / 60 / processes,
         fleet_calls_per_s=per_min / 60,
         fleet=fleet,
-        max_wait_s=0,
+        max_wait_s=max_wait_s,
     )
     await fleet.aclose()
 
@@ -241,4 +247,21 @@ async def test_a_queued_call_that_a_429_overtakes_is_refused_after_its_wait() ->
     await limit.throttle("t", 30)  # the vendor said 429 meanwhile
     with pytest.raises(errors.RateLimited) as raised:
         await waiting
+    assert raised.value.details["retryAfter"] >= 29
+
+
+async def test_a_queued_call_is_refused_when_another_replica_hears_a_429_during_its_wait(
+    redis_server: RedisServer,
+) -> None:
+    prefix = f"t-{uuid.uuid4().hex[:8]}"
+    async with (
+        shared_limit(redis_server.url, prefix, per_min=600, processes=3, max_wait_s=1) as one,
+        shared_limit(redis_server.url, prefix, per_min=600, processes=3) as other,
+    ):
+        assert await granted(one, 60) == 60  # the fleet's burst: the next call queues
+        waiting = asyncio.create_task(one.acquire("tenant", Deadline.after(5)))
+        await asyncio.sleep(0.01)
+        await other.throttle("tenant", 30)  # the vendor said 429 to the other replica
+        with pytest.raises(errors.RateLimited) as raised:
+            await waiting
     assert raised.value.details["retryAfter"] >= 29
