@@ -8,9 +8,9 @@ in constant time. The body is one of `{"programId": "...", "promotionId": "..."}
 other method a 405 (METHOD_NOT_ALLOWED, with `Allow: POST`): every refusal in the
 one shape of `gateway.http._asgi.refusal`, as on /graphql. The answer counts the
 entries that went: this replica's first level (`local`) and the shared level
-(`shared`; null without a fleet). The other replicas drop theirs as the purge reaches them on the purge
-channel (within a second). With Redis unavailable the answer is a 503,
-PURGE_INCOMPLETE: retry.
+(`shared`; null without a fleet). The other replicas drop theirs as the purge
+reaches them on the purge channel (within a second). With Redis unavailable the
+answer is a 503, PURGE_INCOMPLETE: retry.
 """
 
 from __future__ import annotations
