@@ -154,10 +154,13 @@ class Purges:
         fleet: Fleet | None,
         drop: Callable[[PurgeTarget], int],
         expire: Callable[[], int] = lambda: 0,
+        *,
+        ping_every_s: float = PING_EVERY_S,
     ) -> None:
         self._fleet = fleet
         self._drop = drop
         self._expire = expire
+        self._ping_every_s = ping_every_s
 
     async def purge(self, target: PurgeTarget) -> Purged:
         """Purge `target` here and for the fleet. Raises PurgeIncomplete when Redis
@@ -235,10 +238,14 @@ class Purges:
             pause_s = min(pause_s * 2, RECONNECT_MAX_S)
 
     async def _follow(self, pubsub: PubSub, timeout_s: float) -> None:
-        """Drop what each message names; raise when the connection stops answering."""
+        """Drop what each message names; raise when the connection stops answering
+        (a ping unanswered in time, or nothing heard for three pings)."""
+        ping_every_s = self._ping_every_s
         heard_at = pinged_at = time.monotonic()
         while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            message = await pubsub.get_message(
+                ignore_subscribe_messages=True, timeout=min(1.0, ping_every_s)
+            )
             now = time.monotonic()
             if message is not None:
                 heard_at = now
@@ -246,9 +253,9 @@ class Purges:
                     target = PurgeTarget.from_json(message.get("data"))
                     if target is not None:
                         self._drop(target)
-            if now - heard_at > 3 * PING_EVERY_S:
+            if now - heard_at > 3 * ping_every_s:
                 raise ConnectionError("the purge channel stopped answering pings")
-            if now - pinged_at >= PING_EVERY_S:
+            if now - pinged_at >= ping_every_s:
                 pinged_at = now
                 async with asyncio.timeout(max(timeout_s, 1.0)):
                     await pubsub.ping()

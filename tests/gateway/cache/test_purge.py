@@ -199,3 +199,89 @@ async def test_a_listener_whose_connection_is_killed_subscribes_again_and_expire
         with contextlib.suppress(asyncio.CancelledError):
             await listener
         await fleet.aclose()
+
+
+class Blackhole:
+    """A TCP relay to Redis that can go silent: the connections it holds then stay
+    open and deliver nothing either way (a peer gone without a FIN, a dropped
+    route); connections made after that are relayed again."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._silenced: set[asyncio.StreamWriter] = set()
+        self._live: set[asyncio.StreamWriter] = set()
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> str:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        return f"redis://127.0.0.1:{port}/0"
+
+    def silence(self) -> None:
+        """Every connection open now goes silent, and stays open."""
+        self._silenced |= self._live
+        self._live.clear()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self._port)
+        self._live.add(writer)
+
+        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await source.read(65536):
+                    if writer in self._silenced:
+                        continue  # swallowed: the peer hears nothing, and no FIN
+                    sink.write(data)
+                    await sink.drain()
+
+        await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer))
+        for each in (writer, upstream_writer):
+            each.close()
+
+    async def aclose(self) -> None:
+        for writer in self._silenced | self._live:
+            writer.close()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
+async def test_a_listener_whose_connection_goes_silent_notices_and_subscribes_again(
+    redis_server: RedisServer,
+) -> None:
+    blackhole = Blackhole(redis_server.port)
+    fleet = fleet_on(await blackhole.start())
+    publisher = fleet_on(redis_server.url)
+    publisher.keys = fleet.keys
+    heard: list[PurgeTarget] = []
+    expired: list[int] = []
+
+    def drop(target: PurgeTarget) -> int:
+        heard.append(target)
+        return 0
+
+    def expire() -> int:
+        expired.append(1)
+        return 0
+
+    listener = asyncio.create_task(Purges(fleet, drop, expire, ping_every_s=0.2).listen())
+    channel = fleet.keys.channel("purge")
+    try:
+        await asyncio.sleep(0.3)  # subscribed
+        blackhole.silence()
+        await publisher.redis.publish(channel, PurgeTarget("lost").to_json())
+        for _ in range(100):  # noticed within a ping's wait, then subscribed anew
+            await asyncio.sleep(0.05)
+            if expired:
+                await publisher.redis.publish(channel, PurgeTarget("469").to_json())
+            if heard:
+                break
+        assert expired == [1]  # what the silent connection missed is no longer fresh
+        assert heard == [PurgeTarget("469")]
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+        await fleet.aclose()
+        await publisher.aclose()
+        await blackhole.aclose()
