@@ -372,6 +372,27 @@ async def test_automatic_persisted_queries_round_trip(
     assert codes(wrong.json()) == ["BAD_REQUEST"]
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ this is { not graphql",  # does not parse
+        '{ promotion(programId: "973", id: "200001") { nope } }',  # does not validate
+        "{ " + " ".join(f"a{n}: __typename" for n in range(200)) + " }",  # over the alias limit
+    ],
+    ids=["parse", "validation", "limits"],
+)
+async def test_a_persisted_query_is_stored_only_once_it_passes_the_guard(
+    gateway: GatewayClient, document: str
+) -> None:
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(document)}}
+    offered = await gateway.http.post(
+        "/graphql", json={"query": document, "extensions": persisted}, headers=JSON
+    )
+    assert "data" not in offered.json() or offered.json()["data"] is None
+    again = await gateway.http.post("/graphql", json={"extensions": persisted}, headers=JSON)
+    assert codes(again.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+
 async def test_each_client_has_its_own_rate_limit(sandbox: SandboxAdmin) -> None:
     settings = settings_for(sandbox.url, client_rate_limit_per_min=60)  # bursts of 6
     async with gateway_for(settings) as gateway:

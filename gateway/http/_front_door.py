@@ -8,8 +8,9 @@ production), a GET carrying a query needs a header that forces a CORS preflight,
 unless it carries only a persisted query id (no query text: only an operation
 already registered can run); the parameters' shapes (GraphQL over HTTP: `query`
 and `operationName` strings, `variables` and `extensions` objects, each may be
-null); no batches; persisted queries resolved to their text, or refused before
-parsing when the gateway runs on trusted documents only. Every refusal is the
+null); no batches; persisted queries resolved to their text (a new one is stored
+just before its answer starts, once the guard has validated it), or refused
+before parsing when the gateway runs on trusted documents only. Every refusal is the
 one JSON shape of `gateway.http._asgi.refusal`, and every response is marked
 `Cache-Control: private, no-store` and `Vary: Authorization`.
 """
@@ -21,7 +22,7 @@ import hmac
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -154,17 +155,18 @@ class FrontDoor:
             await self._app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        try:
-            if self._client_limit is not None:
-                await self._client_limit.admit(self._client_key(scope, headers))
-            if scope["method"] == "POST":
-                receive = await self._post(headers, receive)
-            elif scope["method"] == "GET":
-                scope = await self._get(scope, headers)
-        except errors.GatewayError as error:
-            await refuse(scope, send, error)
-            return
-        await self._app(scope, receive, _private(send))
+        with self._persisted.request():
+            try:
+                if self._client_limit is not None:
+                    await self._client_limit.admit(self._client_key(scope, headers))
+                if scope["method"] == "POST":
+                    receive = await self._post(headers, receive)
+                elif scope["method"] == "GET":
+                    scope = await self._get(scope, headers)
+            except errors.GatewayError as error:
+                await refuse(scope, send, error)
+                return
+            await self._app(scope, receive, _private(send, self._persisted.settle))
 
     def _client_key(self, scope: Scope, headers: Headers) -> str:
         # A client's own credential, not the default one every anonymous caller shares.
@@ -258,7 +260,7 @@ class FrontDoor:
             if found is None:
                 raise errors.PersistedQueryNotFound("PersistedQueryNotFound")
             return {**payload, "query": found}
-        if not await self._persisted.add(sha256, query):
+        if not self._persisted.offer(sha256, query):
             raise errors.BadRequest("The persisted query's sha256Hash is not the query's hash.")
         return payload
 
@@ -333,9 +335,12 @@ def _preflighted(headers: Headers) -> bool:
     return bool(media_type) and media_type not in SIMPLE_CONTENT_TYPES
 
 
-def _private(send: Send) -> Send:
+def _private(send: Send, before_start: Callable[[], Awaitable[None]]) -> Send:
+    """`send`, marking the response private; `before_start` runs before it starts."""
+
     async def marked(message: Message) -> None:
         if message["type"] == "http.response.start":
+            await before_start()
             headers = MutableHeaders(scope=message)
             headers["Cache-Control"] = "private, no-store"
             varies = {v.strip().lower() for v in headers.get("vary", "").split(",")}

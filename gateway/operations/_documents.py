@@ -4,9 +4,12 @@ Two modes. Automatic persisted queries (Apollo's protocol): a client sends a
 document's SHA-256 instead of its text; an unknown hash answers
 PERSISTED_QUERY_NOT_FOUND and the client sends both, which registers it (in a
 bounded, per-worker store, and with Redis in the fleet's, so that every replica
-knows it). Trusted documents: a manifest lists every document
-the first-party apps may send; only those run, by id or by identical text, and
-anything else is refused before it is parsed.
+knows it) once the hash is the document's and the document has passed the
+guard's limits and validation (as Apollo Server does): a document that could
+never run is never stored, so no one fills the store with garbage. Trusted
+documents: a manifest lists every document the first-party apps may send; only
+those run, by id or by identical text, and anything else is refused before it is
+parsed.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
 from cachetools import LRUCache
@@ -27,6 +32,26 @@ MAX_SHARED_BYTES = 64 * 1024
 
 def sha256_hex(document: str) -> str:
     return hashlib.sha256(document.encode()).hexdigest()
+
+
+@dataclass(slots=True)
+class _Registration:
+    """A document sent with its hash, in this request; stored once validated."""
+
+    sha256: str
+    document: str
+    validated: bool = False
+
+
+_REGISTRATION: ContextVar[_Registration | None] = ContextVar("apq_registration", default=None)
+
+
+def note_validated(document: str | None) -> None:
+    """The guard passed `document`: if this request offered it for registration, it
+    may now be stored."""
+    registration = _REGISTRATION.get()
+    if registration is not None and registration.document == document:
+        registration.validated = True
 
 
 class ManifestError(ValueError):
@@ -132,6 +157,31 @@ class PersistedQueries:
             return None
         self._documents[sha256.lower()] = document
         return document
+
+    @contextlib.contextmanager
+    def request(self) -> Iterator[None]:
+        """The scope of one request's registration (`offer`, then `settle`)."""
+        token = _REGISTRATION.set(None)
+        try:
+            yield
+        finally:
+            _REGISTRATION.reset(token)
+
+    def offer(self, sha256: str, document: str) -> bool:
+        """This request sends `document` with its hash: False if the hash is not the
+        document's; else it is stored by `settle` if the guard validates it."""
+        if sha256_hex(document) != sha256.lower():
+            return False
+        _REGISTRATION.set(_Registration(sha256.lower(), document))
+        return True
+
+    async def settle(self) -> None:
+        """Store the document this request offered, if the guard validated it (before
+        the answer goes out, so the client's next request finds it on any replica)."""
+        registration = _REGISTRATION.get()
+        if registration is not None and registration.validated:
+            _REGISTRATION.set(None)
+            await self.add(registration.sha256, registration.document)
 
     async def add(self, sha256: str, document: str) -> bool:
         """`register`, and share the document with the fleet; False if the hash is not

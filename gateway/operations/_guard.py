@@ -31,6 +31,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from gateway import errors
 from gateway.operations._cost import CostEstimates
+from gateway.operations._documents import note_validated
 from gateway.operations._limits import OperationLimits, check_operations
 from gateway.operations._record import request_record
 from gateway.settings import Settings
@@ -184,12 +185,10 @@ class OperationGuard(SchemaExtension):
                     context.pre_execution_errors = []  # validated before
         yield
         problems = context.pre_execution_errors
-        if (
-            not self._validated_before
-            and document is not None
-            and problems is not None
-            and not problems
-        ):
+        if document is None or problems is None or problems:
+            return
+        note_validated(context.query)
+        if not self._validated_before:
             self._accepted.add(context.query, document)
 
     def _check_cost(self, document: DocumentNode) -> None:
