@@ -8,21 +8,26 @@ used, each process keeps to its share, UPSTREAM_RATE_LIMIT_PER_MIN /
 FLEET_MAX_PROCESSES (else WEB_CONCURRENCY), in a bucket of its own: the quota
 fails safe, not open, and sharing resumes with the next call Redis answers.
 
-Every bucket holds a tenth of its minute's quota and refills at nine tenths of it,
-so no 60 s window ever sees more than the quota, bursts included. A short wait for
-a token is queued (within the caller's deadline); a longer one fails at once with
-RATE_LIMITED and `retryAfter`. A 429 from the upstream empties the bucket and, with
+Every bucket holds a tenth of its minute's quota and refills at nine tenths of it
+(a little less with a fleet: below), so no 60 s window ever sees more than the
+quota, bursts included. A short wait for a token is queued (within the caller's
+deadline); a longer one fails at once with RATE_LIMITED and `retryAfter`. A 429 from the upstream empties the bucket and, with
 a Retry-After, blocks it until then: on every replica, when the bucket is shared
 (a call that queued for its turn asks again before it goes).
 A background refresh (no request waiting) never waits, and goes only while half
 the burst stays for requests.
 
-Going between the two keeps the bound. When Redis goes, the fleet may just have
-used every token, and calls it admitted may still be waiting for their turn: so
-a process's own share starts empty and blocked for the longest wait admitted (a
-head start of a few tokens would exceed the bound by up to a burst per process
-in the first minute, so the share stays blocked). Back on Redis, a credential
-charges the shared bucket for exactly the calls it admitted on its own share
+Going between the two keeps the bound, and blocks no one. When Redis goes, the
+fleet may just have used every token, and calls it admitted may still be waiting
+for their turn (up to UPSTREAM_RATE_LIMIT_MAX_WAIT_S, `w`): so a process's own
+share starts empty (a head start of a few tokens would exceed the bound by up to
+a burst per process), and, with a fleet, every bucket refills at
+0.9 x 60 / (60 + w) of the quota instead of 0.9: the calls still queued on the
+shared bucket and the shares' first calls may then overlap for `w` seconds and
+no 60 s window holds more than the quota, burst included. For the default
+w = 1 s that costs 1.6% of the quota; the other way, starting each share blocked
+for `w`, would hold requests up to `w` whenever Redis goes. Back on Redis, a
+credential charges the shared bucket for exactly the calls it admitted on its own share
 (the script moves the bucket on by one interval per call), and owes the time the
 other replicas may still spend on their own shares (RESYNC_S); a credential that
 made no call on its own share charges nothing, so one blip on one credential, or
@@ -56,6 +61,15 @@ BACKGROUND_KEEP = 0.5
 # credential that drew within RESTART_WITHIN_S and finds no key knows Redis lost it.
 SHARED_GRACE_S = 60.0
 RESTART_WITHIN_S = 50.0
+# Of a minute's quota, the part a bucket refills in a minute (its burst is the rest).
+REFILL = 0.9
+
+
+def fleet_refill(max_wait_s: float) -> float:
+    """A fleet's refill: a minute's 0.9 spread over 60 s plus the longest queued wait,
+    so that the shared bucket's queued calls and the local shares' first calls may
+    overlap when Redis goes without any 60 s window holding more than the quota."""
+    return REFILL * 60 / (60 + max(0.0, max_wait_s))
 
 
 class UpstreamRateLimit:
@@ -77,8 +91,9 @@ class UpstreamRateLimit:
         self._on_refusal = on_refusal
         capacity = max(1.0, calls_per_s * 6)  # a tenth of a minute's share
         self._local_keep = capacity * BACKGROUND_KEEP
+        refill = REFILL if fleet is None else fleet_refill(max_wait_s)
         self.buckets = TokenBuckets(
-            rate_per_s=calls_per_s * 0.9,
+            rate_per_s=calls_per_s * refill,
             capacity=capacity,
             max_keys=max_credentials,
             clock=clock,
@@ -93,7 +108,7 @@ class UpstreamRateLimit:
         if fleet is not None:
             whole = max(calls_per_s, fleet_calls_per_s or calls_per_s)
             self.shared = SharedBuckets(
-                fleet, "quota", rate_per_s=whole * 0.9, capacity=max(1.0, whole * 6)
+                fleet, "quota", rate_per_s=whole * refill, capacity=max(1.0, whole * 6)
             )
             # While a replica is back, the others (share: 1 - this one's) may still be
             # away; and every share may have admitted calls that wait for their turn.
@@ -158,7 +173,7 @@ class UpstreamRateLimit:
             except FleetUnavailable:
                 if made_on_own is None:
                     self._on_own[fingerprint] = 0
-                    local.drain(self._max_wait_s)  # empty, after the fleet's waits
+                    local.drain(0.0)  # empty; the refill's reserve covers the fleet's waits
             except Exhausted:
                 self._back_on_shared(fingerprint, made_on_own)  # charged all the same
                 raise

@@ -11,7 +11,7 @@ from gateway import errors
 from gateway.deadline import Deadline
 from gateway.fleet import Fleet
 from gateway.token_bucket import Exhausted, TokenBucket
-from gateway.upstream._rate_limit import UpstreamRateLimit
+from gateway.upstream._rate_limit import UpstreamRateLimit, fleet_refill
 from tests.clock import Clock
 from tests.conftest import settings_for
 
@@ -265,3 +265,25 @@ async def test_a_queued_call_is_refused_when_another_replica_hears_a_429_during_
         with pytest.raises(errors.RateLimited) as raised:
             await waiting
     assert raised.value.details["retryAfter"] >= 29
+
+
+async def test_a_share_that_loses_redis_starts_empty_but_not_blocked() -> None:
+    prefix = f"t-{uuid.uuid4().hex[:8]}"
+    with RedisServer() as server:
+        async with shared_limit(
+            server.url, prefix, per_min=6000, processes=1, max_wait_s=1.0
+        ) as limit:
+            assert await limit._reserve("tenant", 1.0, background=False) == 0.0
+            server.kill()
+            # Empty: the first call on its own share waits one token's refill (about
+            # 11 ms at 0.9 x 60/61 of 100 a second), not the longest queued wait (1 s).
+            wait_s = await limit._reserve("tenant", 1.0, background=False)
+            assert 0.005 < wait_s < 0.02
+
+
+def test_a_fleets_refill_leaves_room_for_the_waits_queued_when_redis_goes() -> None:
+    # Calls the shared bucket queued (up to the longest wait) and a share's first
+    # calls may overlap: burst + refill x (60 s + that wait) stays within the minute.
+    for max_wait_s in (0.0, 0.5, 1.0, 5.0):
+        assert 0.1 + fleet_refill(max_wait_s) * (60 + max_wait_s) / 60 <= 1.0 + 1e-9
+    assert fleet_refill(0.0) == 0.9
