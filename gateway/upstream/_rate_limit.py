@@ -11,11 +11,11 @@ fails safe, not open, and sharing resumes with the next call Redis answers.
 Every bucket holds a tenth of its minute's quota and refills at nine tenths of it
 (a little less with a fleet: below), so no 60 s window ever sees more than the
 quota, bursts included. A short wait for a token is queued (within the caller's
-deadline); a longer one fails at once with RATE_LIMITED and `retryAfter`. A 429 from the upstream empties the bucket and, with
-a Retry-After, blocks it until then: on every replica, when the bucket is shared
-(a call that queued for its turn asks again before it goes).
-A background refresh (no request waiting) never waits, and goes only while half
-the burst stays for requests.
+deadline); a longer one fails at once with RATE_LIMITED and `retryAfter`. A 429
+from the upstream empties the bucket and, with a Retry-After, blocks it until
+then: on every replica, when the bucket is shared (a call that queued for its
+turn asks again before it goes). A background refresh (no request waiting) never
+waits, and goes only while half the burst stays for requests.
 
 Going between the two keeps the bound, and blocks no one. When Redis goes, the
 fleet may just have used every token, and calls it admitted may still be waiting
