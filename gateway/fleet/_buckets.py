@@ -11,6 +11,18 @@ refused and takes nothing. So the calls admitted, at the times they were told,
 never exceed `capacity + rate * L` in any window of `L` seconds, however many
 replicas ask.
 
+`take` grants several tokens in one call, for a caller that spends them over the
+next `hold` seconds (the client rate limit's credit): one token when one is free
+now (else nothing, and the wait), plus up to `want - 1` more, but only while the
+bucket stays at least half full after them. Near the limit a call therefore gets
+one token, exactly as `reserve` would give; far from it, a small batch. The extra
+tokens' slots on the `tat` line start no earlier than `now + hold`: a token spent
+up to `hold` after it was taken still has a slot that starts after its use, as
+every GCRA admission does, so the envelope above holds for the times they are
+spent (taken early, they are not lent twice when the bucket refills meanwhile).
+What that costs: while the bucket is fuller than `hold` seconds short of full, the
+slots up to `now + hold` go unused, at most `hold * rate` tokens.
+
 The same hash holds `paused`: until when the bucket admits nothing (a vendor's 429
 with Retry-After). Every script sets the key's TTL in the same step (when `tat` and
 `paused` have passed the bucket is full again, so nothing is lost when it expires),
@@ -74,6 +86,43 @@ end
 return {admitted, string.format('%.0f', wait)}
 """
 
+# KEYS[1] the bucket. ARGV: interval, tolerance, the most tat - now may be after the extra
+# tokens (half the bucket), the hold (the extra tokens' slots start no earlier than
+# now + hold), all in microseconds; the tokens wanted; the grace in milliseconds the key
+# outlives its last use. Returns {granted (0 when none is free now), wait in microseconds
+# (when none was granted)}.
+TAKE = """
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local half = tonumber(ARGV[3])
+local hold = tonumber(ARGV[4])
+local want = tonumber(ARGV[5])
+local grace_ms = tonumber(ARGV[6])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local tat = tonumber(redis.call('HGET', KEYS[1], 'tat')) or now
+local paused = tonumber(redis.call('HGET', KEYS[1], 'paused')) or 0
+if tat < now then tat = now end
+local at = math.max(now, tat - tolerance, paused)
+if at > now then
+  return {0, string.format('%.0f', at - now)}
+end
+tat = tat + interval
+local granted = 1
+if want > 1 then
+  local start = math.max(tat, now + hold)
+  local extra = math.min(want - 1, math.floor((now + half - start) / interval))
+  if extra > 0 then
+    tat = start + extra * interval
+    granted = granted + extra
+  end
+end
+redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', tat))
+local ttl_ms = math.ceil((math.max(tat, paused) - now) / 1000) + grace_ms
+redis.call('PEXPIRE', KEYS[1], string.format('%d', ttl_ms))
+return {granted, '0'}
+"""
+
 # KEYS[1] the bucket. ARGV: capacity * interval (an empty bucket's tat - now), the
 # pause, in microseconds. The bucket is emptied and admits nothing until the pause ends.
 THROTTLE = """
@@ -121,6 +170,7 @@ class SharedBuckets:
         self._reserve = fleet.redis.register_script(RESERVE)
         self._throttle = fleet.redis.register_script(THROTTLE)
         self._paused = fleet.redis.register_script(PAUSED)
+        self._take = fleet.redis.register_script(TAKE)
 
     def key(self, name: str) -> str:
         return self._fleet.keys.key(self._kind, name)
@@ -169,6 +219,34 @@ class SharedBuckets:
             raise Exhausted(wait_us / MICROS)
         return wait_us / MICROS
 
+    async def take(self, name: str, want: int, *, hold_s: float, grace_s: float = 1.0) -> int:
+        """Take one token from `name`'s bucket, and up to `want - 1` more to spend
+        within `hold_s`; return how many were taken.
+
+        Raises Exhausted (taking nothing) when no token is free now. The extra tokens
+        come only while the bucket stays at least half full after them, so near the
+        limit every call takes one token, as `reserve(name, 0)` would; and they are
+        placed so that spending them up to `hold_s` later never lets the fleet go
+        past the bucket's envelope (see the module's docstring). A token not spent
+        within `hold_s` must be dropped, never spent later.
+        """
+        args = (
+            self._interval_us,
+            self._tolerance_us,
+            math.floor((self._tolerance_us + self._interval_us) / 2),
+            math.ceil(hold_s * MICROS),
+            max(1, want),
+            math.ceil(grace_s * 1000),
+        )
+        key = self.key(name)
+        reply = await self._fleet.call(
+            self._kind, lambda client: self._take(keys=[key], args=args, client=client)
+        )
+        granted, wait_us = _take_reply(reply)
+        if not granted:
+            raise Exhausted(wait_us / MICROS)
+        return granted
+
     async def throttle(self, name: str, pause_s: float | None) -> None:
         """Empty `name`'s bucket, and admit nothing for `pause_s` (a vendor's Retry-After)."""
         args = (self._tolerance_us + self._interval_us, math.ceil((pause_s or 0) * MICROS))
@@ -202,4 +280,14 @@ def _reply(reply: object) -> tuple[bool, int]:
         text = wait if isinstance(wait, bytes) else str(wait).encode()
         if isinstance(admitted, int) and text.isdigit():
             return admitted == 1, int(text)
+    raise FleetUnavailable(f"unexpected reply from the bucket script: {reply!r}")
+
+
+def _take_reply(reply: object) -> tuple[int, int]:
+    """The take script's {granted, wait}; anything else is Redis misbehaving."""
+    if isinstance(reply, list) and len(reply) == 2:
+        granted, wait = reply
+        text = wait if isinstance(wait, bytes) else str(wait).encode()
+        if isinstance(granted, int) and granted >= 0 and text.isdigit():
+            return granted, int(text)
     raise FleetUnavailable(f"unexpected reply from the bucket script: {reply!r}")

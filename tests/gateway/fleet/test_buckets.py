@@ -151,3 +151,68 @@ async def test_a_restarted_redis_loads_the_script_again() -> None:
             await bucket.reserve("c", 0)
         assert await bucket.reserve("c", 0) == 0.0  # EVALSHA missed; EVAL loaded it
         await fleet.aclose()
+
+
+async def test_take_grants_a_batch_only_while_the_bucket_stays_half_full(
+    redis_server: RedisServer,
+) -> None:
+    fleet = fleet_on(redis_server.url)
+    # One token every 100 s: nothing refills during the test.
+    bucket = SharedBuckets(fleet, "client_rate", rate_per_s=0.01, capacity=20)
+    assert await bucket.take("c", 8, hold_s=0.5) == 8  # a full bucket: the batch
+    assert await bucket.take("c", 8, hold_s=0.5) == 2  # down to half, no further
+    singles = [await bucket.take("c", 8, hold_s=0.5) for _ in range(10)]
+    assert singles == [1] * 10  # under half: one token a call, as `reserve` gives
+    with pytest.raises(Exhausted) as refused:
+        await bucket.take("c", 8, hold_s=0.5)
+    assert refused.value.wait_s == pytest.approx(100, abs=1)  # the next token's time
+    await fleet.aclose()
+
+
+async def test_take_places_the_extra_tokens_after_their_hold(redis_server: RedisServer) -> None:
+    fleet = fleet_on(redis_server.url)
+    bucket = SharedBuckets(fleet, "client_rate", rate_per_s=10, capacity=20)
+    before = await redis_micros(fleet)
+    assert await bucket.take("c", 5, hold_s=0.5) == 5
+    after = await redis_micros(fleet)
+    # Four extra tokens, spent at most half a second from now: their slots start after
+    # it (now + 0.5 s + 4 intervals), so the bucket does not lend them again as it refills.
+    tat = int(await fleet.redis.hget(bucket.key("c"), "tat") or b"0")
+    assert before + 900_000 <= tat <= after + 900_000
+    ttl_ms = await fleet.redis.pttl(bucket.key("c"))
+    assert 0 < ttl_ms <= 900 + 1_000 + 100  # the TTL set in the same script
+    await fleet.aclose()
+
+
+async def test_take_gives_nothing_during_a_pause(redis_server: RedisServer) -> None:
+    fleet = fleet_on(redis_server.url)
+    bucket = SharedBuckets(fleet, "client_rate", rate_per_s=100, capacity=100)
+    await bucket.throttle("c", 30)
+    with pytest.raises(Exhausted) as refused:
+        await bucket.take("c", 10, hold_s=0.5)
+    assert 1 < refused.value.wait_s <= 30
+    await fleet.aclose()
+
+
+async def test_two_replicas_taking_batches_never_get_more_than_the_bucket_holds(
+    redis_server: RedisServer,
+) -> None:
+    replicas = [fleet_on(redis_server.url, timeout_ms=10_000) for _ in range(2)]
+    replicas[1].keys = replicas[0].keys
+    buckets = [SharedBuckets(f, "client_rate", rate_per_s=20, capacity=40) for f in replicas]
+    started = await redis_micros(replicas[0])
+
+    async def drain(bucket: SharedBuckets) -> int:
+        taken = 0
+        for _ in range(150):
+            try:
+                taken += await bucket.take("c", 8, hold_s=0.1)
+            except Exhausted:
+                await asyncio.sleep(0.005)
+        return taken
+
+    taken = await asyncio.gather(*(drain(b) for b in buckets for _ in range(3)))
+    elapsed_s = (await redis_micros(replicas[0]) - started) / 1_000_000
+    assert 40 <= sum(taken) <= 40 + 20 * elapsed_s
+    for fleet in replicas:
+        await fleet.aclose()
