@@ -63,7 +63,7 @@ class Pipelines:
     def __init__(
         self,
         call: Call,
-        unavailable: Callable[[str], BaseException],
+        unavailable: type[Exception],
         *,
         max_commands: int = MAX_PIPELINE_COMMANDS,
         metrics: Metrics | None = None,
@@ -134,10 +134,16 @@ class Pipelines:
         try:
             replies = await self._call(batch.command, send)
         except asyncio.CancelledError:
-            self._fail(waiting, self._unavailable(f"{batch.command}: closed"))
+            self._fail(waiting, lambda: self._unavailable(f"{batch.command}: closed"))
             raise
-        except Exception as error:  # FleetUnavailable, or a bug: every caller hears it
-            self._fail(waiting, error)
+        except self._unavailable as error:
+            # One exception each: a shared one would gather every caller's traceback.
+            message = str(error)
+            self._fail(waiting, lambda: self._unavailable(message))
+            return
+        except Exception as error:  # a bug: every caller hears it
+            broken = error
+            self._fail(waiting, lambda: broken)
             return
         errors = 0
         for future, reply in zip(answered, replies, strict=True):
@@ -156,15 +162,17 @@ class Pipelines:
             )
 
     @staticmethod
-    def _fail(waiting: list[tuple[Queue, asyncio.Future[Any]]], error: BaseException) -> None:
+    def _fail(
+        waiting: list[tuple[Queue, asyncio.Future[Any]]], error: Callable[[], BaseException]
+    ) -> None:
         for _queue, future in waiting:
             if not future.done():
-                future.set_exception(error)
+                future.set_exception(error())
 
     async def aclose(self) -> None:
         """Fail the batches not yet sent and cancel those in flight."""
         for batch in list(self._open.values()):
-            self._fail(batch.waiting(), self._unavailable(f"{batch.command}: closed"))
+            self._fail(batch.waiting(), partial(self._unavailable, f"{batch.command}: closed"))
         self._open.clear()
         sending = set(self._sending)
         for task in sending:

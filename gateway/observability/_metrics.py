@@ -128,8 +128,9 @@ class Metrics:
         )
         self.redis_commands = Counter(
             "redis_commands",
-            "Redis commands by what they were for and outcome (ok, error, timeout, skipped "
-            "while the breaker is open).",
+            "Redis calls (a command, or the pipeline of one event-loop tick's commands) by "
+            "what they were for and outcome (ok, error, timeout, busy, skipped while the "
+            "breaker is open).",
             ["command", "outcome"],
             registry=registry,
         )
