@@ -145,6 +145,12 @@ class Pipelines:
             broken = error
             self._fail(waiting, lambda: broken)
             return
+        if len(replies) != len(answered):  # a `queue` put more or less than one command
+            mismatch = RuntimeError(
+                f"{batch.command}: {len(replies)} replies to {len(answered)} commands"
+            )
+            self._fail(waiting, lambda: mismatch)
+            return
         errors = 0
         for future, reply in zip(answered, replies, strict=True):
             if future.done():

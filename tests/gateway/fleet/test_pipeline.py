@@ -2,6 +2,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from redis.asyncio.client import Pipeline
 
 from bench.processes import free_port
 from bench.redis_server import RedisServer
@@ -151,3 +152,24 @@ async def test_closing_the_fleet_fails_the_batches_not_yet_answered(
     for waiting in (in_flight, unsent):
         with pytest.raises(FleetUnavailable):
             await waiting
+
+
+async def test_a_queue_putting_two_commands_fails_its_batch_rather_than_hang(
+    redis_server: RedisServer,
+) -> None:
+    fleet = fleet_on(redis_server.url)
+    key = fleet.keys.key("test", "two")
+    try:
+
+        def queue_two(pipe: Pipeline) -> object:
+            pipe.get(key)
+            return pipe.get(key)
+
+        two = fleet.pipelined("get", queue_two)
+        one = get(fleet, key)
+        for waiting in (two, one):
+            with pytest.raises(RuntimeError, match="3 replies to 2 commands"):
+                async with asyncio.timeout(2):
+                    await waiting
+    finally:
+        await fleet.aclose()
