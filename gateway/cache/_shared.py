@@ -19,6 +19,15 @@ A value whose entry a purge named while it was being fetched (`storable` says so
 is served to whoever asked but written nowhere: the fill that started before the
 purge must not undo it.
 
+The commands of one event-loop tick go to Redis as one pipeline (`Fleet.pipelined`):
+a cold nested query misses dozens of entries at once (a dataloader's batch), and
+their GETs, then their lease takes, then the writes after the answers, each go as
+one non-transactional pipeline: one round trip, one connection, one deadline and
+one breaker verdict per batch rather than one per key, which under load missed
+REDIS_TIMEOUT_MS and opened the breaker although Redis was fine. Not MGET:
+multi-key commands across hash slots fail on Redis Cluster; pipelines do not. A
+request whose own deadline runs out leaves its batch to the others.
+
 Redis being away costs one command's deadline at most: any `FleetUnavailable`
 and the replica goes on alone (calls the upstream itself, writes nothing).
 Writing the entry and releasing the lease happen after the answer is returned,
@@ -37,11 +46,12 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-import redis.asyncio as redis
+from redis.asyncio.client import Pipeline
+from redis.commands.core import AsyncScript as Script
 
 from gateway.cache._envelope import Envelope, pack, unpack
 from gateway.deadline import Deadline
-from gateway.fleet import Fleet, FleetUnavailable
+from gateway.fleet import Fleet, FleetUnavailable, Queue
 from gateway.observability import Metrics
 
 K = TypeVar("K")
@@ -162,23 +172,23 @@ class SharedLevel(Generic[K, V]):
     def _usable(self, stored: Stored[V], newer_than: float) -> bool:
         return stored.fresh_until > max(self._clock(), newer_than)
 
-    async def _call(
-        self, command: str, run: Callable[[redis.Redis], Awaitable[T]], deadline: Deadline
-    ) -> T:
-        """`fleet.call` within the smaller of REDIS_TIMEOUT_MS and the request's
-        deadline. The request's running out raises TimeoutError and is not counted
+    async def _call(self, command: str, queue: Queue, deadline: Deadline) -> Any:
+        """The reply to the command `queue` puts on this tick's pipeline (one
+        `fleet.call` for every command of the tick), within the smaller of
+        REDIS_TIMEOUT_MS and the request's deadline. The request's running out
+        raises TimeoutError, leaves the batch to the others and is not counted
         against Redis (its breaker); Redis's own deadline is (FleetUnavailable)."""
         remaining = deadline.remaining()
         if remaining <= 0:
             raise TimeoutError
         if remaining >= self._fleet.timeout_s:
-            return await self._fleet.call(command, run)
-        # The request's deadline cancels the command before Redis's own would fire.
+            return await self._fleet.pipelined(command, queue)
+        # The request's deadline gives up its own reply before Redis's would fire.
         async with asyncio.timeout(remaining):
-            return await self._fleet.call(command, run)
+            return await self._fleet.pipelined(command, queue)
 
     async def _get(self, entry_key: str, key: K, deadline: Deadline) -> Stored[V] | None:
-        raw = await self._call("cache_get", lambda r: r.get(entry_key), deadline)
+        raw = await self._call("cache_get", lambda pipe: pipe.get(entry_key), deadline)
         if raw is None:
             return None
         envelope = unpack(raw, self._clock())
@@ -269,8 +279,8 @@ class SharedLevel(Generic[K, V]):
                 envelope = Envelope(
                     stored.fetched_at, stored.fresh_until, stale_until, self._body(stored.value)
                 )
-                await self._fleet.call(
-                    "cache_set", lambda r: r.set(entry_key, pack(envelope), px=ttl_ms)
+                await self._fleet.pipelined(
+                    "cache_set", lambda pipe: pipe.set(entry_key, pack(envelope), px=ttl_ms)
                 )
                 await self._index(entry_key, key, stored.value, ttl_ms)
         except FleetUnavailable:
@@ -279,21 +289,20 @@ class SharedLevel(Generic[K, V]):
 
     async def _index(self, entry_key: str, key: K, value: V, ttl_ms: int) -> None:
         index_keys = [self._fleet.keys.key(INDEX, *parts) for parts in self._indexes(key, value)]
-
-        async def add(client: redis.Redis) -> None:
-            async with client.pipeline(transaction=False) as pipe:
-                for index_key in index_keys:
-                    await self._add_to_index(
-                        keys=[index_key], args=[ttl_ms, entry_key], client=pipe
-                    )
-                await pipe.execute()
-
-        await self._fleet.call("cache_index", add)
+        await asyncio.gather(
+            *(
+                self._fleet.pipelined(
+                    "cache_index",
+                    _script(self._add_to_index, [index_key], [ttl_ms, entry_key]),
+                )
+                for index_key in index_keys
+            )
+        )
 
     async def _give_back(self, lease_key: str, token: str) -> None:
         with contextlib.suppress(FleetUnavailable):  # else it expires by itself
-            await self._fleet.call(
-                "lease_release", lambda r: self._release(keys=[lease_key], args=[token], client=r)
+            await self._fleet.pipelined(
+                "lease_release", _script(self._release, [lease_key], [token])
             )
 
     async def aclose(self) -> None:
@@ -322,11 +331,18 @@ class SharedLevel(Generic[K, V]):
             self._metrics.lease_wait_seconds.labels(self._kind).observe(time.perf_counter() - since)
 
 
-def _take(lease_key: str, token: str, lease_ms: int) -> Callable[[redis.Redis], Awaitable[Any]]:
-    def take(client: redis.Redis) -> Awaitable[Any]:
-        return client.set(lease_key, token, nx=True, px=lease_ms)
+def _take(lease_key: str, token: str, lease_ms: int) -> Queue:
+    def take(pipe: Pipeline) -> object:
+        return pipe.set(lease_key, token, nx=True, px=lease_ms)
 
     return take
+
+
+def _script(script: Script, keys: list[str], args: list[str | int]) -> Queue:
+    def run(pipe: Pipeline) -> object:
+        return script(keys=keys, args=args, client=pipe)
+
+    return run
 
 
 def _consume(task: asyncio.Future[None]) -> None:

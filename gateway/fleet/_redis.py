@@ -7,6 +7,12 @@ tried, so a Redis that is down or hung costs a request nothing. Whatever goes
 wrong (connection refused, timeout, an error reply, the breaker open) the caller
 sees one exception, `FleetUnavailable`, and goes on without the fleet.
 
+Commands asked for in one event-loop tick can share one call: `Fleet.pipelined`
+collects them and sends them as one non-transactional pipeline (see
+`gateway.fleet._pipeline`), so a burst of misses is one round trip, one
+deadline and one breaker verdict rather than dozens, and stays Cluster-safe
+(single-key commands, unlike MGET).
+
 redis-py drops a connection whose command was cancelled (5.0.1 and later), so a
 command cut short by the deadline never leaves a reply for the next one to read.
 redis-py's own retries are off: a retry would outlive the deadline, and the
@@ -26,7 +32,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
@@ -35,6 +41,7 @@ from redis.exceptions import MaxConnectionsError, RedisError
 
 from gateway.breaker import BreakerState, CircuitBreaker
 from gateway.fleet._keys import FleetKeys
+from gateway.fleet._pipeline import Pipelines, Queue
 from gateway.observability import BREAKER_STATES, Metrics
 from gateway.settings import Settings
 
@@ -76,6 +83,7 @@ class Fleet:
             clock=clock,
             on_change=self._breaker_changed,
         )
+        self._pipelines = Pipelines(self.call, FleetUnavailable, metrics=metrics)
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics | None = None) -> Fleet | None:
@@ -142,7 +150,17 @@ class Fleet:
         self._observe(command, "ok", started)
         return result
 
+    def pipelined(self, command: str, queue: Queue) -> asyncio.Future[Any]:
+        """The reply to the one command `queue` puts on a pipeline, sent with the
+        others asked for in this event-loop tick in one `call(command, ...)`.
+
+        The future is the caller's own: cancelling it (or a timeout around awaiting
+        it) leaves the batch to the others. It fails with `FleetUnavailable` if the
+        pipeline's call does, or if Redis answered this command with an error."""
+        return self._pipelines.add(command, queue)
+
     async def aclose(self) -> None:
+        await self._pipelines.aclose()
         # Closing what never opened, or a peer that is gone, is not a failure.
         with contextlib.suppress(RedisError, OSError):
             await self.redis.aclose()

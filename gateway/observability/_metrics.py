@@ -30,6 +30,7 @@ MAX_OPERATION_NAMES = 100
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _REDIS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
+_PIPELINE_BUCKETS = (1, 2, 5, 10, 25, 50, 100)
 
 BREAKER_STATES = {"closed": 0, "half_open": 1, "open": 2}
 
@@ -127,8 +128,9 @@ class Metrics:
         )
         self.redis_commands = Counter(
             "redis_commands",
-            "Redis commands by what they were for and outcome (ok, error, timeout, skipped "
-            "while the breaker is open).",
+            "Redis calls (a command, or the pipeline of one event-loop tick's commands) by "
+            "what they were for and outcome (ok, error, timeout, busy, skipped while the "
+            "breaker is open).",
             ["command", "outcome"],
             registry=registry,
         )
@@ -137,6 +139,14 @@ class Metrics:
             "Redis command latency, as the gateway waited for it.",
             ["command"],
             buckets=_REDIS_BUCKETS,
+            registry=registry,
+        )
+        self.redis_pipeline_commands = Histogram(
+            "redis_pipeline_commands",
+            "Commands sent in one Redis pipeline (those asked for in one event-loop tick), "
+            "by what they were for; redis_commands counts the pipelines.",
+            ["command"],
+            buckets=_PIPELINE_BUCKETS,
             registry=registry,
         )
         self.shared_cache_events = Counter(

@@ -1,7 +1,7 @@
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -20,14 +20,14 @@ from tests.conftest import settings_for
 _prefixes = itertools.count()
 
 
-def fleet_on(url: str) -> Fleet:
+def fleet_on(url: str, metrics: Metrics | None = None) -> Fleet:
     prefix = f"shared-test-{next(_prefixes)}-{time.monotonic_ns()}"
     # A generous deadline: these tests count loads on a noisy machine, where a missed
     # 100 ms deadline would (rightly) mean a load of its own.
     settings = settings_for(
         "http://127.0.0.1:1", redis_url=url, redis_key_prefix=prefix, redis_timeout_ms=1000
     )
-    fleet = Fleet.from_settings(settings)
+    fleet = Fleet.from_settings(settings, metrics)
     assert fleet is not None
     return fleet
 
@@ -246,3 +246,153 @@ async def test_closing_a_level_lands_the_writes_that_follow_answers(shared_fleet
     assert not level._writes
     assert await fleet.redis.exists(fleet.keys.key("test", "k")) == 1
     assert await fleet.redis.exists(fleet.keys.key("lease", "test", "k")) == 0
+
+
+def level_of(fleet: Fleet, metrics: Metrics | None = None) -> SharedLevel[str, str]:
+    level = replica(fleet, metrics)._shared
+    assert level is not None
+    return level
+
+
+class PerKey:
+    """An upstream whose value names its key, counting the keys it was asked for."""
+
+    def __init__(self) -> None:
+        self.fetched: list[str] = []
+
+    def fetch(self, key: str) -> Callable[[Deadline], Awaitable[Stored[str]]]:
+        async def fetch(_by: Deadline) -> Stored[str]:
+            self.fetched.append(key)
+            return Stored(f"value of {key}", time.time(), time.time() + 60)
+
+        return fetch
+
+
+async def load_all(
+    level: SharedLevel[str, str], keys: list[str], upstream: PerKey, deadline_s: float = 5
+) -> list[str]:
+    deadline = Deadline.after(deadline_s)
+    loaded = await asyncio.gather(
+        *(
+            level.load(key, upstream.fetch(key), deadline, newer_than=0.0, keep=lambda _s: None)
+            for key in keys
+        )
+    )
+    return [stored.value for stored in loaded]
+
+
+def redis_commands(metrics: Metrics, command: str, outcome: str = "ok") -> float:
+    value = metrics.registry.get_sample_value(
+        "redis_commands_total", {"command": command, "outcome": outcome}
+    )
+    return value or 0.0
+
+
+async def test_fifty_cold_loads_ask_redis_in_one_pipeline_per_step(
+    redis_server: RedisServer,
+) -> None:
+    metrics = Metrics()
+    fleet = fleet_on(redis_server.url, metrics)
+    level = level_of(fleet)
+    keys = [f"promotion-{i}" for i in range(50)]
+    upstream = PerKey()
+    try:
+        values = await load_all(level, keys, upstream)
+        assert values == [f"value of {key}" for key in keys]
+        assert sorted(upstream.fetched) == sorted(keys)
+        # One GET pipeline, one lease pipeline for the 50 (not 50 of each).
+        assert redis_commands(metrics, "cache_get") == 1
+        assert redis_commands(metrics, "lease_take") == 1
+        await level.aclose()  # the writes that follow the answers land
+        assert redis_commands(metrics, "cache_set") == 1
+        assert redis_commands(metrics, "lease_release") == 1
+        # Warm now, for a replica starting cold: 50 hits in one more pipeline.
+        again = PerKey()
+        assert await load_all(level_of(fleet), keys, again) == values
+        assert again.fetched == []
+        assert redis_commands(metrics, "cache_get") == 2
+        assert await fleet.redis.exists(*(level.key(key) for key in keys)) == 50
+        leases = [fleet.keys.key("lease", "test", key) for key in keys]
+        assert await fleet.redis.exists(*leases) == 0
+    finally:
+        await fleet.aclose()
+
+
+async def test_a_batch_without_redis_falls_back_for_every_caller() -> None:
+    metrics = Metrics()
+    with RedisServer() as server:
+        fleet = fleet_on(server.url, metrics)
+        await fleet.call("ping", lambda r: r.ping())
+        server.kill()
+        keys = [f"promotion-{i}" for i in range(20)]
+        try:
+            for _ in range(4):  # the fourth batch with the breaker open: not even tried
+                upstream = PerKey()
+                async with asyncio.timeout(3):
+                    values = await load_all(level_of(fleet, metrics), keys, upstream)
+                assert values == [f"value of {key}" for key in keys]
+                assert sorted(upstream.fetched) == sorted(keys)
+            assert redis_commands(metrics, "cache_get", "error") == 3  # one per batch
+            assert redis_commands(metrics, "cache_get", "skipped") == 1
+            assert not fleet.available
+        finally:
+            await fleet.aclose()
+    unavailable = metrics.registry.get_sample_value(
+        "shared_cache_events_total", {"cache": "test", "event": "unavailable"}
+    )
+    assert unavailable == 80
+
+
+async def test_a_load_cancelled_mid_batch_leaves_the_others_their_entries() -> None:
+    with RedisServer() as server:
+        fleet = fleet_on(server.url)  # REDIS_TIMEOUT_MS: 1000
+        level = level_of(fleet)
+        keys = ["a", "b", "c"]
+        warm = PerKey()
+        try:
+            await load_all(level, keys, warm)
+            await level.aclose()
+            server.pause()  # the next batch waits on Redis: mid-batch
+            upstream = PerKey()
+            deadline = Deadline.after(5)
+            loads = [
+                asyncio.ensure_future(
+                    level.load(
+                        key, upstream.fetch(key), deadline, newer_than=0.0, keep=lambda _s: None
+                    )
+                )
+                for key in keys
+            ]
+            await asyncio.sleep(0.1)
+            loads[1].cancel()
+            server.resume()
+            assert (await loads[0]).value == "value of a"
+            assert (await loads[2]).value == "value of c"
+            assert loads[1].cancelled()
+            assert upstream.fetched == []  # served from Redis, not fetched again
+        finally:
+            server.resume()
+            await fleet.aclose()
+
+
+async def test_a_garbage_entry_is_a_miss_for_its_key_only(shared_fleet: Fleet) -> None:
+    fleet = shared_fleet
+    metrics = Metrics()
+    level = level_of(fleet, metrics)
+    now = time.time()
+    for key in ("good-1", "good-2"):
+        envelope = Envelope(now, now + 60, now + 600, f"stored {key}".encode())
+        await fleet.redis.set(level.key(key), pack(envelope), px=600_000)
+    await fleet.redis.set(level.key("garbage"), b"\x80\x04not an entry at all", px=600_000)
+    upstream = PerKey()
+    values = await load_all(level, ["good-1", "garbage", "good-2"], upstream)
+    assert values == ["stored good-1", "value of garbage", "stored good-2"]
+    assert upstream.fetched == ["garbage"]
+    events = {
+        event: metrics.registry.get_sample_value(
+            "shared_cache_events_total", {"cache": "test", "event": event}
+        )
+        for event in ("hit", "invalid")
+    }
+    assert events == {"hit": 2, "invalid": 1}
+    await level.aclose()
