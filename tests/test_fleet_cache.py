@@ -335,10 +335,10 @@ async def test_identical_customer_lookups_in_flight_share_one_call(
 def failing_fleet(running_sandbox: RunningSandbox) -> Iterator[tuple[list[str], RedisServer]]:
     """Two replicas with their own Redis to kill, pause and restart; a one-second
     TTL, so that requests keep reaching past the first level. The vendor quota is
-    set out of reach, but when a replica loses the fleet's quota its own share
-    starts blocked for the quota's longest wait (calls the fleet admitted may still
-    be waiting their turn: gateway/upstream/_rate_limit.py), so that wait, kept at
-    QUOTA_WAIT_S here, is part of what a request may take while Redis goes."""
+    set out of reach: when a replica loses the fleet's quota its own share starts
+    empty, not blocked (gateway/upstream/_rate_limit.py), so no request waits for
+    the quota's longest wait (QUOTA_WAIT_S) while Redis goes; only a restarted
+    Redis, which forgot the fleet's bucket, makes calls queue for their turn."""
     with ExitStack() as stack:
         server = stack.enter_context(RedisServer())
         env = fleet_env(
@@ -411,9 +411,11 @@ async def test_redis_killed_paused_and_restarted_under_load(
     baseline = await load(urls, 1.0)
     upstream_s = max(elapsed for _, elapsed in baseline)
     print(f"baseline: {len(baseline)} requests, slowest {upstream_s:.3f} s")
-    # One Redis step's deadline, the upstream's time, the quota's fail-safe wait, and
-    # room for a noisy machine.
-    bound_s = REDIS_TIMEOUT_MS / 1000 + upstream_s + QUOTA_WAIT_S + 0.5
+    # One Redis step's deadline and the upstream's time, with room for a noisy machine;
+    # after a restart, also the quota's longest wait: Redis forgot the fleet's bucket,
+    # which starts empty (gateway/upstream/_rate_limit.py), so calls queue their turn.
+    bound_s = REDIS_TIMEOUT_MS / 1000 + upstream_s + 0.5
+    bounds = {"restarted": bound_s + QUOTA_WAIT_S}
 
     phases: dict[str, list[tuple[int | str, float]]] = {}
     server.kill()
@@ -434,10 +436,12 @@ async def test_redis_killed_paused_and_restarted_under_load(
         slowest_five = sorted((e for _, e in outcomes), reverse=True)[:5]
         print(
             f"{phase}: {len(outcomes)} requests, outcomes {sorted({str(s) for s, _ in outcomes})}, "
-            f"slowest {', '.join(f'{e:.3f}' for e in slowest_five)} s (bound {bound_s:.3f} s)"
+            f"slowest {', '.join(f'{e:.3f}' for e in slowest_five)} s "
+            f"(bound {bounds.get(phase, bound_s):.3f} s)"
         )
         assert outcomes, phase
         assert {status for status, _ in outcomes} == {200}, phase
         slowest = max(elapsed for _, elapsed in outcomes)
-        assert slowest < bound_s, f"{phase}: {slowest:.3f} s (bound {bound_s:.3f} s)"
+        bound = bounds.get(phase, bound_s)
+        assert slowest < bound, f"{phase}: {slowest:.3f} s (bound {bound:.3f} s)"
     print(f"sharing again after {await shares_again(urls, sandbox, within_s=5.0):.2f} s")

@@ -31,7 +31,10 @@ request whose own deadline runs out leaves its batch to the others.
 Redis being away costs one command's deadline at most: any `FleetUnavailable`
 and the replica goes on alone (calls the upstream itself, writes nothing).
 Writing the entry and releasing the lease happen after the answer is returned,
-so no request waits for them.
+so no request waits for them. A lease take whose reply never came may still
+land (a paused Redis runs what it had read when it wakes), leaving a lease no
+one holds: the replica gives it back once Redis answers again, so the others do
+not wait out its life for a value no one is fetching.
 """
 
 from __future__ import annotations
@@ -89,6 +92,14 @@ return 1
 
 # The purge indexes' kind of key (sorted sets; the plain sets before them were "index").
 INDEX = "purge-index"
+
+# A lease take that went unanswered is given back, in case it landed: first after
+# this, then twice as late each time up to the most, for at most this long; done
+# once Redis has answered twice this far apart.
+RELEASE_RETRY_FIRST_S = 0.1
+RELEASE_RETRY_MAX_S = 1.0
+RELEASE_RETRY_FOR_S = 30.0
+RELEASE_SETTLE_S = 0.2
 
 # How long shutdown waits for the writes that follow answers before cancelling them.
 CLOSE_WAIT_S = 1.0
@@ -221,7 +232,11 @@ class SharedLevel(Generic[K, V]):
             try:
                 taken = await self._call("lease_take", _take(lease_key, token, lease_ms), deadline)
             except FleetUnavailable:
+                self._later(self._give_back_unanswered(lease_key, token, lease_ms))
                 return await fetch(deadline)
+            except BaseException:  # the request's deadline, or cancelled
+                self._later(self._give_back_unanswered(lease_key, token, lease_ms))
+                raise
             if taken:
                 if waited_since is not None:
                     self._count("takeover")
@@ -304,6 +319,35 @@ class SharedLevel(Generic[K, V]):
             await self._fleet.pipelined(
                 "lease_release", _script(self._release, [lease_key], [token])
             )
+
+    async def _give_back_unanswered(self, lease_key: str, token: str, lease_ms: int) -> None:
+        """Give back a lease whose take went unanswered: it may still land (a paused
+        Redis runs what it had read when it wakes), and the others would then wait
+        for a value no one is fetching until it expired. Tried until Redis has
+        answered twice, RELEASE_SETTLE_S apart (by then a take it had read has run),
+        or deleted it; at most for the lease's life after Redis's first answer."""
+        answered_at: float | None = None
+        pause_s = RELEASE_RETRY_FIRST_S
+        started = time.monotonic()
+        while time.monotonic() - started < RELEASE_RETRY_FOR_S:
+            try:
+                deleted = await self._fleet.pipelined(
+                    "lease_release", _script(self._release, [lease_key], [token])
+                )
+            except FleetUnavailable:
+                deleted = None
+            now = time.monotonic()
+            if deleted == 1:
+                return
+            if deleted is not None:
+                if answered_at is None:
+                    answered_at = now
+                elif now - answered_at >= RELEASE_SETTLE_S:
+                    return
+                if now - answered_at > lease_ms / 1000:
+                    return
+            await asyncio.sleep(pause_s)
+            pause_s = min(pause_s * 2, RELEASE_RETRY_MAX_S)
 
     async def aclose(self) -> None:
         """Let the writes that follow answers finish (briefly), then cancel the rest;

@@ -396,3 +396,44 @@ async def test_a_garbage_entry_is_a_miss_for_its_key_only(shared_fleet: Fleet) -
     }
     assert events == {"hit": 2, "invalid": 1}
     await level.aclose()
+
+
+async def test_a_lease_take_that_lands_after_its_deadline_is_given_back() -> None:
+    with RedisServer() as server:
+        settings = settings_for(
+            "http://127.0.0.1:1", redis_url=server.url, redis_key_prefix="ghost"
+        )  # REDIS_TIMEOUT_MS: the default 100
+        fleet, other = Fleet.from_settings(settings), Fleet.from_settings(settings)
+        assert fleet is not None
+        assert other is not None
+        try:
+            mine, theirs = level_of(fleet), level_of(other)  # leases live 5 s
+
+            async def failing(_by: Deadline) -> Stored[str]:
+                raise errors.UpstreamUnavailable("down")  # nothing to write after
+
+            entry = mine.key("x")
+            await fleet.redis.ping()  # a connection in the pool: the take is sent on it
+            server.pause()  # SIGSTOP: Redis reads nothing until it wakes, then runs it
+            try:
+                with pytest.raises(errors.UpstreamUnavailable):
+                    # A miss (its GET answered): the lease take waits past 100 ms, and
+                    # this replica goes on alone.
+                    await mine._fill(
+                        entry, "x", failing, Deadline.after(5), 0.0, lambda _stored: True
+                    )
+            finally:
+                server.resume()
+            lease = fleet.keys.key("lease", "test", "x")
+            upstream = PerKey()
+            for _ in range(20):  # Redis is back: the take it had read has run
+                if not await other.redis.exists(lease):
+                    break
+                await asyncio.sleep(0.05)
+            assert not await other.redis.exists(lease), "a lease no one holds was left"
+            # Another replica takes the lease at once, not after the 5 s of its life.
+            assert await load_all(theirs, ["x"], upstream, deadline_s=2) == ["value of x"]
+            assert upstream.fetched == ["x"]
+        finally:
+            for each in (fleet, other):
+                await each.aclose()
