@@ -27,7 +27,10 @@ The same hash holds `paused`: until when the bucket admits nothing (a vendor's 4
 with Retry-After). Every script sets the key's TTL in the same step (when `tat` and
 `paused` have passed the bucket is full again, so nothing is lost when it expires),
 reads and writes only its one key (Redis Cluster places it on one node), and is
-atomic: no read-then-write race between replicas.
+atomic: no read-then-write race between replicas. The scripts asked for in one
+event-loop tick (a cold query's dozens of upstream calls, each reserving its
+token) go to Redis as one pipeline (`Fleet.pipelined`): one round trip, one
+deadline.
 """
 
 from __future__ import annotations
@@ -211,8 +214,8 @@ class SharedBuckets:
             math.ceil(grace_s * 1000),
         )
         key = self.key(name)
-        reply = await self._fleet.call(
-            self._kind, lambda client: self._reserve(keys=[key], args=args, client=client)
+        reply = await self._fleet.pipelined(
+            self._kind, lambda pipe: self._reserve(keys=[key], args=args, client=pipe)
         )
         admitted, wait_us = _reply(reply)
         if not admitted:
@@ -239,8 +242,8 @@ class SharedBuckets:
             math.ceil(grace_s * 1000),
         )
         key = self.key(name)
-        reply = await self._fleet.call(
-            self._kind, lambda client: self._take(keys=[key], args=args, client=client)
+        reply = await self._fleet.pipelined(
+            self._kind, lambda pipe: self._take(keys=[key], args=args, client=pipe)
         )
         granted, wait_us = _take_reply(reply)
         if not granted:
@@ -251,17 +254,17 @@ class SharedBuckets:
         """Empty `name`'s bucket, and admit nothing for `pause_s` (a vendor's Retry-After)."""
         args = (self._tolerance_us + self._interval_us, math.ceil((pause_s or 0) * MICROS))
         key = self.key(name)
-        await self._fleet.call(
+        await self._fleet.pipelined(
             f"{self._kind}_pause",
-            lambda client: self._throttle(keys=[key], args=args, client=client),
+            lambda pipe: self._throttle(keys=[key], args=args, client=pipe),
         )
 
     async def paused_s(self, name: str) -> float:
         """How long `name`'s bucket still admits nothing (a vendor's Retry-After); 0 if
         it is not paused."""
         key = self.key(name)
-        reply = await self._fleet.call(
-            f"{self._kind}_paused", lambda client: self._paused(keys=[key], client=client)
+        reply = await self._fleet.pipelined(
+            f"{self._kind}_paused", lambda pipe: self._paused(keys=[key], client=pipe)
         )
         text = reply if isinstance(reply, bytes) else str(reply).encode()
         if not text.isdigit():

@@ -7,6 +7,7 @@ import pytest
 
 from bench.redis_server import RedisServer
 from gateway.fleet import Fleet, SharedBuckets
+from gateway.observability import Metrics
 from gateway.token_bucket import Exhausted
 from tests.conftest import settings_for
 
@@ -216,3 +217,28 @@ async def test_two_replicas_taking_batches_never_get_more_than_the_bucket_holds(
     assert 40 <= sum(taken) <= 40 + 20 * elapsed_s
     for fleet in replicas:
         await fleet.aclose()
+
+
+async def test_the_reservations_of_one_tick_go_to_redis_as_one_pipeline(
+    redis_server: RedisServer,
+) -> None:
+    metrics = Metrics()
+    settings = settings_for(
+        "http://127.0.0.1:1",
+        redis_url=redis_server.url,
+        redis_key_prefix=f"test-{uuid.uuid4().hex[:8]}",
+        redis_timeout_ms=1000,
+    )
+    fleet = Fleet.from_settings(settings, metrics)
+    assert fleet is not None
+    bucket = SharedBuckets(fleet, "quota", rate_per_s=1, capacity=20)
+    outcomes = await asyncio.gather(
+        *(bucket.reserve(f"credential-{n % 2}", 0) for n in range(30)), return_exceptions=True
+    )
+    # Two credentials' bursts of 20 each: every call admitted, in one round trip.
+    assert outcomes == [0.0] * 30
+    calls = metrics.registry.get_sample_value(
+        "redis_commands_total", {"command": "quota", "outcome": "ok"}
+    )
+    assert calls == 1
+    await fleet.aclose()
