@@ -210,10 +210,12 @@ class Blackhole:
         self._port = port
         self._silenced: set[asyncio.StreamWriter] = set()
         self._live: set[asyncio.StreamWriter] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._relays: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
 
     async def start(self) -> str:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
         port = self._server.sockets[0].getsockname()[1]
         return f"redis://127.0.0.1:{port}/0"
 
@@ -222,8 +224,18 @@ class Blackhole:
         self._silenced |= self._live
         self._live.clear()
 
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        relay = asyncio.current_task()
+        assert relay is not None
+        self._relays.add(relay)
+        try:
+            await self._relay(reader, writer)
+        finally:
+            self._relays.discard(relay)
+
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self._port)
+        self._writers |= {writer, upstream_writer}
         self._live.add(writer)
 
         async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
@@ -234,13 +246,19 @@ class Blackhole:
                     sink.write(data)
                     await sink.drain()
 
-        await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer))
-        for each in (writer, upstream_writer):
-            each.close()
+        try:
+            await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer))
+        finally:
+            for each in (writer, upstream_writer):
+                each.close()
+                with contextlib.suppress(ConnectionError):
+                    await each.wait_closed()
 
     async def aclose(self) -> None:
-        for writer in self._silenced | self._live:
+        for writer in self._writers:
             writer.close()
+        if self._relays:
+            await asyncio.wait(set(self._relays))
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
