@@ -50,7 +50,6 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from redis.asyncio.client import Pipeline
-from redis.commands.core import AsyncScript as Script
 
 from gateway.cache._envelope import Envelope, pack, unpack
 from gateway.deadline import Deadline
@@ -306,9 +305,8 @@ class SharedLevel(Generic[K, V]):
         index_keys = [self._fleet.keys.key(INDEX, *parts) for parts in self._indexes(key, value)]
         await asyncio.gather(
             *(
-                self._fleet.pipelined(
-                    "cache_index",
-                    _script(self._add_to_index, [index_key], [ttl_ms, entry_key]),
+                self._fleet.script(
+                    "cache_index", self._add_to_index, [index_key], [ttl_ms, entry_key]
                 )
                 for index_key in index_keys
             )
@@ -316,9 +314,7 @@ class SharedLevel(Generic[K, V]):
 
     async def _give_back(self, lease_key: str, token: str) -> None:
         with contextlib.suppress(FleetUnavailable):  # else it expires by itself
-            await self._fleet.pipelined(
-                "lease_release", _script(self._release, [lease_key], [token])
-            )
+            await self._fleet.script("lease_release", self._release, [lease_key], [token])
 
     async def _give_back_unanswered(self, lease_key: str, token: str, lease_ms: int) -> None:
         """Give back a lease whose take went unanswered: it may still land (a paused
@@ -331,8 +327,8 @@ class SharedLevel(Generic[K, V]):
         started = time.monotonic()
         while time.monotonic() - started < RELEASE_RETRY_FOR_S:
             try:
-                deleted = await self._fleet.pipelined(
-                    "lease_release", _script(self._release, [lease_key], [token])
+                deleted = await self._fleet.script(
+                    "lease_release", self._release, [lease_key], [token]
                 )
             except FleetUnavailable:
                 deleted = None
@@ -380,13 +376,6 @@ def _take(lease_key: str, token: str, lease_ms: int) -> Queue:
         return pipe.set(lease_key, token, nx=True, px=lease_ms)
 
     return take
-
-
-def _script(script: Script, keys: list[str], args: list[str | int]) -> Queue:
-    def run(pipe: Pipeline) -> object:
-        return script(keys=keys, args=args, client=pipe)
-
-    return run
 
 
 def _consume(task: asyncio.Future[None]) -> None:

@@ -214,9 +214,7 @@ class SharedBuckets:
             math.ceil(grace_s * 1000),
         )
         key = self.key(name)
-        reply = await self._fleet.pipelined(
-            self._kind, lambda pipe: self._reserve(keys=[key], args=args, client=pipe)
-        )
+        reply = await self._fleet.script(self._kind, self._reserve, [key], args)
         admitted, wait_us = _reply(reply)
         if not admitted:
             raise Exhausted(wait_us / MICROS)
@@ -242,9 +240,7 @@ class SharedBuckets:
             math.ceil(grace_s * 1000),
         )
         key = self.key(name)
-        reply = await self._fleet.pipelined(
-            self._kind, lambda pipe: self._take(keys=[key], args=args, client=pipe)
-        )
+        reply = await self._fleet.script(self._kind, self._take, [key], args)
         granted, wait_us = _take_reply(reply)
         if not granted:
             raise Exhausted(wait_us / MICROS)
@@ -254,18 +250,13 @@ class SharedBuckets:
         """Empty `name`'s bucket, and admit nothing for `pause_s` (a vendor's Retry-After)."""
         args = (self._tolerance_us + self._interval_us, math.ceil((pause_s or 0) * MICROS))
         key = self.key(name)
-        await self._fleet.pipelined(
-            f"{self._kind}_pause",
-            lambda pipe: self._throttle(keys=[key], args=args, client=pipe),
-        )
+        await self._fleet.script(f"{self._kind}_pause", self._throttle, [key], args)
 
     async def paused_s(self, name: str) -> float:
         """How long `name`'s bucket still admits nothing (a vendor's Retry-After); 0 if
         it is not paused."""
         key = self.key(name)
-        reply = await self._fleet.pipelined(
-            f"{self._kind}_paused", lambda pipe: self._paused(keys=[key], client=pipe)
-        )
+        reply = await self._fleet.script(f"{self._kind}_paused", self._paused, [key], ())
         text = reply if isinstance(reply, bytes) else str(reply).encode()
         if not text.isdigit():
             raise FleetUnavailable(f"unexpected reply from the pause script: {reply!r}")

@@ -157,9 +157,9 @@ class Pipelines:
                 continue
             if isinstance(reply, Exception):
                 errors += 1
-                future.set_exception(
-                    self._unavailable(f"{batch.command}: {type(reply).__name__}: {reply}")
-                )
+                failure = self._unavailable(f"{batch.command}: {type(reply).__name__}: {reply}")
+                failure.__cause__ = reply  # the caller may tell NOSCRIPT from the rest
+                future.set_exception(failure)
             else:
                 future.set_result(reply)
         if errors:

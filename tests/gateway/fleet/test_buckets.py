@@ -242,3 +242,22 @@ async def test_the_reservations_of_one_tick_go_to_redis_as_one_pipeline(
     )
     assert calls == 1
     await fleet.aclose()
+
+
+async def test_scripts_run_by_sha_and_load_only_when_redis_does_not_know_them() -> None:
+    with RedisServer() as server:
+        fleet = fleet_on(server.url)
+        bucket = SharedBuckets(fleet, "quota", rate_per_s=10, capacity=50)
+        for _ in range(5):
+            await bucket.reserve("c", 0)
+        await fleet.redis.script_flush()  # forgotten, as after a restart
+        for _ in range(5):
+            await bucket.reserve("c", 0)
+        stats = await fleet.redis.info("commandstats")
+        # One EVALSHA per reservation, plus one NOSCRIPT (the first ever, and the
+        # first after the flush) answered by a load each; redis-py's own pipelined
+        # scripts would ask SCRIPT EXISTS before every pipeline.
+        assert stats["cmdstat_evalsha"]["calls"] == 12
+        assert stats["cmdstat_script|load"]["calls"] == 2
+        assert "cmdstat_script|exists" not in stats
+        await fleet.aclose()
