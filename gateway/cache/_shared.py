@@ -238,8 +238,13 @@ class SharedLevel(Generic[K, V]):
                 raise
             if taken:
                 if waited_since is not None:
-                    self._count("takeover")
+                    # The holder may have written the entry and let go since we looked.
+                    landed = await self._landed(entry_key, key, deadline, newer_than)
                     self._waited(waited_since)
+                    if landed is not None:
+                        self._later(self._give_back(lease_key, token))
+                        return landed
+                    self._count("takeover")
                 return await self._hold(entry_key, key, lease_key, token, fetch, deadline, storable)
             if waited_since is None:
                 waited_since = time.perf_counter()
@@ -258,6 +263,16 @@ class SharedLevel(Generic[K, V]):
             if found is not None and self._usable(found, newer_than):
                 self._waited(waited_since)
                 return found
+
+    async def _landed(
+        self, entry_key: str, key: K, deadline: Deadline, newer_than: float
+    ) -> Stored[V] | None:
+        """The entry, if it is there and usable now; None if not, or if Redis fails."""
+        try:
+            found = await self._get(entry_key, key, deadline)
+        except FleetUnavailable:
+            return None
+        return found if found is not None and self._usable(found, newer_than) else None
 
     async def _hold(
         self,

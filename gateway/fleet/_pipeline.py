@@ -30,6 +30,7 @@ from typing import Any
 
 import redis.asyncio as redis
 from redis.asyncio.client import Pipeline
+from redis.exceptions import NoScriptError
 
 from gateway.observability import Metrics
 
@@ -156,7 +157,8 @@ class Pipelines:
             if future.done():
                 continue
             if isinstance(reply, Exception):
-                errors += 1
+                # NOSCRIPT is expected once per script (Fleet.script then loads it).
+                errors += not isinstance(reply, NoScriptError)
                 failure = self._unavailable(f"{batch.command}: {type(reply).__name__}: {reply}")
                 failure.__cause__ = reply  # the caller may tell NOSCRIPT from the rest
                 future.set_exception(failure)

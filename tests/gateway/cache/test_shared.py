@@ -437,3 +437,36 @@ async def test_a_lease_take_that_lands_after_its_deadline_is_given_back() -> Non
         finally:
             for each in (fleet, other):
                 await each.aclose()
+
+
+async def test_a_waiter_that_takes_the_lease_over_first_looks_for_the_holders_entry(
+    shared_fleet: Fleet,
+) -> None:
+    holder, waiter = level_of(shared_fleet), level_of(shared_fleet)
+    await holder.load("x", PerKey().fetch("x"), Deadline.after(5), newer_than=0.0, keep=print)
+    await holder.aclose()  # the entry is written
+    entry, lease = holder.key("x"), shared_fleet.keys.key("lease", "test", "x")
+    stored = await shared_fleet.redis.get(entry)
+    assert isinstance(stored, bytes)
+    await shared_fleet.redis.delete(entry)
+    await shared_fleet.redis.set(lease, "the holder's token", px=5000)
+    looked = 0
+    real_get = waiter._get
+
+    async def get(entry_key: str, key: str, deadline: Deadline) -> Stored[str] | None:
+        nonlocal looked
+        looked += 1
+        if looked == 1:
+            # The waiter's poll misses; just after it, the holder writes and lets go.
+            await shared_fleet.redis.set(entry, stored, px=60_000)
+            await shared_fleet.redis.delete(lease)
+            return None
+        return await real_get(entry_key, key, deadline)
+
+    waiter._get = get  # type: ignore[method-assign]
+    upstream = PerKey()
+    found = await waiter._fill(
+        entry, "x", upstream.fetch("x"), Deadline.after(5), 0.0, lambda _stored: True
+    )
+    assert found.value == "value of x"
+    assert upstream.fetched == []  # the holder's entry, not a second call
