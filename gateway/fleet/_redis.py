@@ -18,11 +18,15 @@ command cut short by the deadline never leaves a reply for the next one to read.
 redis-py's own retries are off: a retry would outlive the deadline, and the
 breaker decides when to try again.
 
-Load is not a failure. The pool is a `BlockingConnectionPool`: when every
-connection is busy a command waits for one, within its deadline. A command that
-started while the pool was full and then fails (it may never have reached Redis)
-is `FleetUnavailable` but is not counted against the breaker: if Redis itself is
-down or hung, the commands holding the connections fail and open it.
+Load is not a failure, neither Redis's nor ours. The pool is a
+`BlockingConnectionPool`: when every connection is busy a command waits for one,
+within its deadline. A command that started while the pool was full and then
+fails (it may never have reached Redis) is `FleetUnavailable` but is not counted
+against the breaker: if Redis itself is down or hung, the commands holding the
+connections fail and open it. Likewise a timeout that fires well after its
+deadline (LATE_FRACTION) fired in an event loop too busy to read the reply in
+time: the command fails, uncounted, or a cold burst that saturates the process's
+CPU would open the breaker although Redis answered in time.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import MaxConnectionsError, NoScriptError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.breaker import BreakerState, CircuitBreaker
 from gateway.fleet._keys import FleetKeys
@@ -56,6 +61,10 @@ BREAKER_OPEN_S = 1.0
 # Connections to Redis per process: commands are short; beyond this a command
 # waits for a free connection, and fails at its deadline rather than queueing long.
 MAX_CONNECTIONS = 128
+# A command's timeout that fires later than this part of its deadline past it fired
+# in an event loop too busy to run it on time (a CPU-bound burst): the command
+# fails, but Redis is not blamed for it (the breaker does not count it).
+LATE_FRACTION = 0.25
 
 
 class FleetUnavailable(Exception):
@@ -128,15 +137,23 @@ class Fleet:
         # Started with every connection busy: a failure may be the wait for one.
         queued = self._in_flight >= self._max_connections
         self._in_flight += 1
+        deadline_s = self.timeout_s if timeout_s is None else timeout_s
         try:
-            async with asyncio.timeout(self.timeout_s if timeout_s is None else timeout_s):
+            async with asyncio.timeout(deadline_s):
                 result = await run(self.redis)
         except (TimeoutError, RedisError, OSError) as error:
             if queued or isinstance(error, MaxConnectionsError):
                 self.breaker.release()
                 self._observe(command, "busy", started)
                 raise FleetUnavailable(f"{command}: no Redis connection free in time") from None
-            if isinstance(error, TimeoutError):
+            if isinstance(error, (TimeoutError, RedisTimeoutError)):  # ours or redis-py's
+                overdue_s = time.perf_counter() - started - deadline_s
+                if overdue_s > deadline_s * LATE_FRACTION:
+                    # The timeout itself fired late: this process's event loop was too
+                    # busy to read the reply, which says nothing about Redis.
+                    self.breaker.release()
+                    self._observe(command, "late", started)
+                    raise FleetUnavailable(f"{command}: this process was too busy") from None
                 self._failed(command, "timeout", started)
                 raise FleetUnavailable(f"{command}: Redis did not answer in time") from None
             self._failed(command, "error", started)

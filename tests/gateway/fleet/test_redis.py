@@ -165,3 +165,32 @@ async def test_a_broken_probe_does_not_leave_the_breaker_half_open_forever() -> 
     assert fleet.breaker.state is BreakerState.HALF_OPEN
     assert fleet.breaker.admit()  # the next probe is let through
     await fleet.aclose()
+
+
+async def test_a_timeout_that_fires_late_in_a_busy_loop_is_not_counted_against_redis() -> None:
+    metrics = Metrics()
+    with RedisServer() as server:
+        fleet = fleet_on(server.url, timeout_s=0.1, metrics=metrics)
+        await fleet.call("ping", lambda r: r.ping())
+        loop = asyncio.get_running_loop()
+        server.pause()  # no reply comes: each command times out
+        try:
+            for _ in range(4):
+                # The process's own CPU holds the loop past the deadline: the timeout
+                # fires 200 ms late, which says nothing about Redis.
+                loop.call_soon(time.sleep, 0.3)
+                with pytest.raises(FleetUnavailable, match="too busy"):
+                    await fleet.call("ping", lambda r: r.ping())
+            assert fleet.breaker.state is BreakerState.CLOSED  # three would have opened it
+            # On time, the same timeouts are Redis's: three open the breaker.
+            for _ in range(3):
+                with pytest.raises(FleetUnavailable, match="in time"):
+                    await fleet.call("ping", lambda r: r.ping())
+            assert not fleet.available
+        finally:
+            server.resume()
+        late = metrics.registry.get_sample_value(
+            "redis_commands_total", {"command": "ping", "outcome": "late"}
+        )
+        assert late == 4
+        await fleet.aclose()
