@@ -115,7 +115,7 @@ PEER_DIR ?= ../shared/peers/apollo
 BENCH_ARGS ?=
 bench-tools: $(STAMP)
 	$(SYNC) --inexact --extra dev --extra bench
-	@command -v wrk >/dev/null || (apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk)
+	@command -v wrk >/dev/null || { $(APT_INSTALL) wrk >/dev/null; }
 	@if command -v node >/dev/null && [ -f $(PEER_DIR)/package-lock.json ] && [ ! -d $(PEER_DIR)/node_modules ]; then \
 		cd $(PEER_DIR) && npm ci --no-audit --no-fund; fi
 

@@ -32,7 +32,8 @@ Every comparison alternates the fleets, A B A B, for `--rounds` rounds:
    (its `upstream_calls_total`). Target: at most the quota with Redis.
 
 The client rate limit is on (at 10^9 a minute: never refusing), as deployed: with
-Redis it is a script per request (`--client-rate-limit 0`: off). Redis failures
+Redis each replica takes a client's tokens in batches, a script per batch
+(`--client-rate-limit 0`: off). Redis failures
 (commands timed out, failed, or skipped by the open breaker) and GraphQL errors are
 counted from each replica's /metrics, since wrk sees HTTP statuses only. Prints a table and writes bench/results/fleet.json.
 

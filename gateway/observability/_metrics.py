@@ -129,7 +129,8 @@ class Metrics:
         self.redis_commands = Counter(
             "redis_commands",
             "Redis calls (a command, or the pipeline of one event-loop tick's commands) by "
-            "what they were for and outcome (ok, error, timeout, busy, skipped while the "
+            "what they were for and outcome (ok, error, timeout, busy: no connection free, "
+            "late: this process too busy to read the reply in time, skipped while the "
             "breaker is open).",
             ["command", "outcome"],
             registry=registry,
