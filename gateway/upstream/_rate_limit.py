@@ -29,7 +29,9 @@ w = 1 s that costs 1.6% of the quota; the other way, starting each share blocked
 for `w`, would hold requests up to `w` whenever Redis goes. Back on Redis, a
 credential charges the shared bucket for exactly the calls it admitted on its own share
 (the script moves the bucket on by one interval per call), and owes the time the
-other replicas may still spend on their own shares (RESYNC_S); a credential that
+other replicas may still spend on their own shares (RESYNC_S; a second already
+owed by an earlier return is not owed again, and the calls of one burst coming
+back together charge once); a credential that
 made no call on its own share charges nothing, so one blip on one credential, or
 on one replica, costs the others nothing. If Redis restarted it forgot every
 bucket: a credential that drew from its shared bucket within the bucket key's
@@ -105,6 +107,8 @@ class UpstreamRateLimit:
         # drew from Redis (present while on its own share), and when it last drew.
         self._on_own: LRUCache[str, int] = LRUCache(maxsize=max_credentials)
         self._drawn_at: LRUCache[str, float] = LRUCache(maxsize=max_credentials)
+        # Per credential: until when the other replicas' time away has been charged.
+        self._owed_until: LRUCache[str, float] = LRUCache(maxsize=max_credentials)
         if fleet is not None:
             whole = max(calls_per_s, fleet_calls_per_s or calls_per_s)
             self.shared = SharedBuckets(
@@ -129,19 +133,21 @@ class UpstreamRateLimit:
             await asyncio.sleep(wait_s)
             # A 429 may have come, here or on another replica, while this call waited
             # its turn: it goes no further.
-            paused_s = await self._paused_s(fingerprint)
+            paused_s = await self._paused_s(fingerprint, deadline)
             if paused_s > 0:
                 raise self._refused(paused_s)
 
-    async def _paused_s(self, fingerprint: str) -> float:
+    async def _paused_s(self, fingerprint: str, deadline: Deadline) -> float:
         """How long the credential is still paused by a 429: this process's pause, or
-        (for a call drawn from the shared bucket) the fleet's."""
+        (for a call drawn from the shared bucket) the fleet's, if Redis says so within
+        the caller's deadline."""
         paused_s = self.buckets[fingerprint].blocked_s()
         if self.shared is None or paused_s > 0 or fingerprint in self._on_own:
             return paused_s
         try:
-            return await self.shared.paused_s(fingerprint)
-        except FleetUnavailable:
+            async with asyncio.timeout(max(0.0, deadline.remaining())):
+                return await self.shared.paused_s(fingerprint)
+        except (FleetUnavailable, TimeoutError):
             return 0.0  # the vendor's next answer says it again
 
     def _refused(self, wait_s: float) -> errors.RateLimited:
@@ -156,7 +162,10 @@ class UpstreamRateLimit:
         local = self.buckets[fingerprint]
         shared = self.shared
         if shared is not None:
-            made_on_own = self._on_own.get(fingerprint)
+            # This call carries the charge for the calls made on the own share: claimed
+            # here, so that the calls of one burst coming back together charge it once.
+            claimed = self._on_own.pop(fingerprint, None)
+            charge, owed_until = self._charge(fingerprint, shared, claimed)
             drawn_at = self._drawn_at.get(fingerprint)
             recent = drawn_at is not None and self._clock() - drawn_at < RESTART_WITHIN_S
             keep = shared.capacity * BACKGROUND_KEEP if background else 0.0
@@ -166,35 +175,44 @@ class UpstreamRateLimit:
                     max_wait_s,
                     keep=keep,
                     drain_s=0.0,
-                    charge=self._charge(shared, made_on_own),
+                    charge=charge,
                     restart_drain_s=shared.drain_s(self._owed_s) if recent else 0.0,
                     grace_s=SHARED_GRACE_S,
                 )
             except FleetUnavailable:
-                if made_on_own is None:
-                    self._on_own[fingerprint] = 0
+                if claimed is None and fingerprint not in self._on_own:
                     local.drain(0.0)  # empty; the refill's reserve covers the fleet's waits
+                # Still away: the claim goes back, with what the others made meanwhile.
+                self._on_own[fingerprint] = self._on_own.get(fingerprint, 0) + (claimed or 0)
             except Exhausted:
-                self._back_on_shared(fingerprint, made_on_own)  # charged all the same
+                self._back_on_shared(fingerprint, owed_until)  # charged all the same
                 raise
             else:
-                self._back_on_shared(fingerprint, made_on_own)
+                self._back_on_shared(fingerprint, owed_until)
                 return wait_s
         wait_s = local.reserve(max_wait_s, keep=self._local_keep if background else 0.0)
         if shared is not None:
             self._on_own[fingerprint] = self._on_own.get(fingerprint, 0) + 1
         return wait_s
 
-    def _charge(self, shared: SharedBuckets, made_on_own: int | None) -> int:
-        """Tokens owed on return: the calls made on this process's own share, and
-        (only if there were any) the other replicas' time still away (RESYNC_S)."""
-        if not made_on_own:
-            return 0
-        return made_on_own + math.ceil(self._owed_s * shared.rate_per_s)
+    def _charge(
+        self, fingerprint: str, shared: SharedBuckets, claimed: int | None
+    ) -> tuple[int, float | None]:
+        """Tokens owed on return, and until when the other replicas' time away is then
+        charged: the calls made on this process's own share, and (only if there were
+        any) the others' time still away (RESYNC_S) not already charged by an earlier
+        return, so that a replica going back and forth charges each second once."""
+        if not claimed:
+            return 0, None
+        now = self._clock()
+        owed_until = now + self._owed_s
+        uncharged_s = owed_until - max(now, self._owed_until.get(fingerprint, 0.0))
+        return claimed + math.ceil(max(0.0, uncharged_s) * shared.rate_per_s), owed_until
 
-    def _back_on_shared(self, fingerprint: str, made_on_own: int | None) -> None:
+    def _back_on_shared(self, fingerprint: str, owed_until: float | None) -> None:
         self._drawn_at[fingerprint] = self._clock()
-        self._on_own.pop(fingerprint, None)
+        if owed_until is not None:
+            self._owed_until[fingerprint] = owed_until
 
     async def throttle(self, fingerprint: str, retry_after_s: float | None) -> None:
         """The upstream said 429: this process's bucket and the fleet's wait as asked."""

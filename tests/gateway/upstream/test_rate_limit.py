@@ -287,3 +287,29 @@ def test_a_fleets_refill_leaves_room_for_the_waits_queued_when_redis_goes() -> N
     for max_wait_s in (0.0, 0.5, 1.0, 5.0):
         assert 0.1 + fleet_refill(max_wait_s) * (60 + max_wait_s) / 60 <= 1.0 + 1e-9
     assert fleet_refill(0.0) == 0.9
+
+
+async def test_the_calls_of_a_burst_coming_back_to_redis_charge_the_own_share_once() -> None:
+    prefix = f"t-{uuid.uuid4().hex[:8]}"
+    with RedisServer() as server:
+        async with shared_limit(
+            server.url, prefix, per_min=600, processes=3, timeout_ms=50
+        ) as limit:
+            await limit.acquire("x", Deadline.after(5))
+            server.pause()
+            try:
+                assert await granted_to(limit, "x", 1) == 0  # its own share starts empty
+                await asyncio.sleep(0.5)  # and refills at 3 a second
+                assert await granted_to(limit, "x", 1) == 1  # one call on its own share
+            finally:
+                server.resume()
+            await asyncio.sleep(1.1)  # Redis's breaker half-opens, if it opened
+            # Ten calls at once, in one pipeline: one carries the charge (the call made
+            # alone, and the others' time away: about 13 tokens), not each of them.
+            burst = await asyncio.gather(
+                *(limit.acquire("x", Deadline.after(5)) for _ in range(10)),
+                return_exceptions=True,
+            )
+            assert burst == [None] * 10
+            # The burst (60) less the first call, the charge and the ten.
+            assert 30 <= await granted_to(limit, "x", 80) <= 60 - 1 - 13 - 10 + 5
