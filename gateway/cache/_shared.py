@@ -239,7 +239,11 @@ class SharedLevel(Generic[K, V]):
             if taken:
                 if waited_since is not None:
                     # The holder may have written the entry and let go since we looked.
-                    landed = await self._landed(entry_key, key, deadline, newer_than)
+                    try:
+                        landed = await self._landed(entry_key, key, deadline, newer_than)
+                    except BaseException:  # the request's deadline, or cancelled
+                        self._later(self._give_back(lease_key, token))
+                        raise
                     self._waited(waited_since)
                     if landed is not None:
                         self._later(self._give_back(lease_key, token))

@@ -98,6 +98,12 @@ class Pipelines:
         batch.task = task
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
+        # However the task ends (even cancelled before its first step, which `_run`
+        # never sees), no caller is left waiting.
+        task.add_done_callback(partial(self._unanswered, batch))
+
+    def _unanswered(self, batch: _Batch, _task: asyncio.Task[None]) -> None:
+        self._fail(batch.waiting(), partial(self._unavailable, f"{batch.command}: closed"))
 
     def _left(self, batch: _Batch, future: asyncio.Future[Any]) -> None:
         if not future.cancelled():

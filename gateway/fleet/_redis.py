@@ -95,6 +95,9 @@ class Fleet:
             on_change=self._breaker_changed,
         )
         self._pipelines = Pipelines(self.call, FleetUnavailable, metrics=metrics)
+        # Scripts this process has loaded into Redis, and the loads in flight (by sha).
+        self._loaded: set[str] = set()
+        self._loading: dict[str, asyncio.Future[Any]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, metrics: Metrics | None = None) -> Fleet | None:
@@ -181,20 +184,32 @@ class Fleet:
     async def script(
         self, command: str, script: AsyncScript, keys: list[str], args: Sequence[str | int]
     ) -> Any:
-        """The reply of a Lua script run with `pipelined`: an EVALSHA, loading the script
-        only when Redis does not know it (a restart, a flush). Not redis-py's own way of
-        queueing a script on a pipeline, which asks `SCRIPT EXISTS` before every
-        pipeline: a second round trip each time."""
+        """The reply of a Lua script run with `pipelined`: an EVALSHA. The script is
+        loaded before its first use here, and again only when Redis forgot it (a
+        restart, a flush: NOSCRIPT); concurrent callers share one load. Not
+        redis-py's own way of queueing a script on a pipeline, which asks
+        `SCRIPT EXISTS` before every pipeline: a second round trip each time."""
+        if script.sha not in self._loaded:
+            await self._load(command, script)
         try:
             return await self.pipelined(command, _evalsha(script.sha, keys, args))
         except FleetUnavailable as error:
             if not isinstance(error.__cause__, NoScriptError):
                 raise
-        loaded = await self.call(
-            f"{command}_load", lambda client: client.script_load(script.script)
-        )
-        script.sha = loaded.decode() if isinstance(loaded, bytes) else str(loaded)
+        self._loaded.discard(script.sha)
+        await self._load(command, script)
         return await self.pipelined(command, _evalsha(script.sha, keys, args))
+
+    async def _load(self, command: str, script: AsyncScript) -> None:
+        loading = self._loading.get(script.sha)
+        if loading is None:
+            loading = asyncio.ensure_future(
+                self.call(f"{command}_load", lambda client: client.script_load(script.script))
+            )
+            self._loading[script.sha] = loading
+            loading.add_done_callback(lambda _done: self._loading.pop(script.sha, None))
+        await asyncio.shield(loading)  # one caller leaving does not cancel the others' load
+        self._loaded.add(script.sha)
 
     async def aclose(self) -> None:
         await self._pipelines.aclose()

@@ -17,26 +17,25 @@ then: on every replica, when the bucket is shared (a call that queued for its
 turn asks again before it goes). A background refresh (no request waiting) never
 waits, and goes only while half the burst stays for requests.
 
-Going between the two keeps the bound, and blocks no one. When Redis goes, the
-fleet may just have used every token, and calls it admitted may still be waiting
-for their turn (up to UPSTREAM_RATE_LIMIT_MAX_WAIT_S, `w`): so a process's own
-share starts empty (a head start of a few tokens would exceed the bound by up to
-a burst per process), and, with a fleet, every bucket refills at
-0.9 x 60 / (60 + w) of the quota instead of 0.9: the calls still queued on the
-shared bucket and the shares' first calls may then overlap for `w` seconds and
-no 60 s window holds more than the quota, burst included. For the default
-w = 1 s that costs 1.6% of the quota; the other way, starting each share blocked
-for `w`, would hold requests up to `w` whenever Redis goes. Back on Redis, a
-credential charges the shared bucket for exactly the calls it admitted on its own share
-(the script moves the bucket on by one interval per call), and owes the time the
-other replicas may still spend on their own shares (RESYNC_S; a second already
-owed by an earlier return is not owed again, and the calls of one burst coming
-back together charge once); a credential that
-made no call on its own share charges nothing, so one blip on one credential, or
-on one replica, costs the others nothing. If Redis restarted it forgot every
-bucket: a credential that drew from its shared bucket within the bucket key's
-grace (SHARED_GRACE_S; the key outlives a full bucket that long) and finds the
-key missing drains it, as nothing the fleet did before is known.
+Going between the two keeps the bound, and blocks no one. When Redis goes, the fleet
+may just have used every token, and calls it admitted may still be waiting for their
+turn (up to UPSTREAM_RATE_LIMIT_MAX_WAIT_S, `w`): so a process's own share starts
+empty (a head start of a few tokens would exceed the bound by up to a burst per
+process), and, with a fleet, every bucket refills at 0.9 x 60 / (60 + w) of the
+quota instead of 0.9: the calls still queued on the shared bucket and the shares'
+first calls may then overlap for `w` seconds and no 60 s window holds more than the
+quota, burst included. For the default w = 1 s that costs 1.5% of the quota (1.6% of
+the refill); the other way, starting each share blocked for `w`, would hold requests
+up to `w` whenever Redis goes. Back on Redis, a credential charges the shared bucket
+for exactly the calls it admitted on its own share (the script moves the bucket on
+by one interval per call), and owes the time the other replicas may still spend on
+their own shares (RESYNC_S; a second already owed by an earlier return is not owed
+again, and the calls of one burst coming back together charge once); a credential
+that made no call on its own share charges nothing, so one blip on one credential,
+or on one replica, costs the others nothing. If Redis restarted it forgot every
+bucket: a credential that drew from its shared bucket within the bucket key's grace
+(SHARED_GRACE_S; the key outlives a full bucket that long) and finds the key missing
+drains it, as nothing the fleet did before is known.
 """
 
 from __future__ import annotations

@@ -285,7 +285,11 @@ async def test_a_listener_whose_connection_goes_silent_notices_and_subscribes_ag
     listener = asyncio.create_task(Purges(fleet, drop, expire, ping_every_s=0.2).listen())
     channel = fleet.keys.channel("purge")
     try:
-        await asyncio.sleep(0.3)  # subscribed
+        for _ in range(100):  # subscribed, through the relay
+            [(_channel, listeners)] = await publisher.redis.pubsub_numsub(channel)
+            if listeners:
+                break
+            await asyncio.sleep(0.02)
         blackhole.silence()
         await publisher.redis.publish(channel, PurgeTarget("lost").to_json())
         for _ in range(100):  # noticed within a ping's wait, then subscribed anew

@@ -254,10 +254,10 @@ async def test_scripts_run_by_sha_and_load_only_when_redis_does_not_know_them() 
         for _ in range(5):
             await bucket.reserve("c", 0)
         stats = await fleet.redis.info("commandstats")
-        # One EVALSHA per reservation, plus one NOSCRIPT (the first ever, and the
-        # first after the flush) answered by a load each; redis-py's own pipelined
+        # Loaded before its first use; then one EVALSHA per reservation, plus one
+        # NOSCRIPT after the flush, answered by a load; redis-py's own pipelined
         # scripts would ask SCRIPT EXISTS before every pipeline.
-        assert stats["cmdstat_evalsha"]["calls"] == 12
+        assert stats["cmdstat_evalsha"]["calls"] == 11
         assert stats["cmdstat_script|load"]["calls"] == 2
         assert "cmdstat_script|exists" not in stats
         await fleet.aclose()

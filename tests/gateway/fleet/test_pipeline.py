@@ -173,3 +173,15 @@ async def test_a_queue_putting_two_commands_fails_its_batch_rather_than_hang(
                     await waiting
     finally:
         await fleet.aclose()
+
+
+async def test_closing_the_fleet_before_a_batch_starts_still_answers_its_callers(
+    redis_server: RedisServer,
+) -> None:
+    fleet = fleet_on(redis_server.url)
+    waiting = get(fleet, fleet.keys.key("test", "never-started"))
+    await asyncio.sleep(0)  # the tick ends: the batch's task is made, not yet run
+    await fleet.aclose()  # cancelled before its first step
+    with pytest.raises(FleetUnavailable):
+        async with asyncio.timeout(2):
+            await waiting
