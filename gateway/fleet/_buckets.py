@@ -40,6 +40,25 @@ import math
 from gateway.fleet._redis import Fleet, FleetUnavailable
 from gateway.token_bucket import Exhausted
 
+# The Lua every script shares. Redis's clock, in microseconds:
+NOW = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+"""
+# The bucket: `tat` (never before now: a full bucket) and `paused` (0: never).
+STATE = """
+local tat = tonumber(redis.call('HGET', KEYS[1], 'tat')) or now
+local paused = tonumber(redis.call('HGET', KEYS[1], 'paused')) or 0
+if tat < now then tat = now end
+"""
+# Writes `tat`; the key lives `grace_ms` past the moment the bucket is full and
+# unpaused again (it would then read as a missing key does).
+SAVE = """
+redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', tat))
+local ttl_ms = math.ceil((math.max(tat, paused) - now) / 1000) + grace_ms
+redis.call('PEXPIRE', KEYS[1], string.format('%d', ttl_ms))
+"""
+
 # KEYS[1] the bucket. ARGV: interval, tolerance ((capacity - 1) * interval), the longest
 # wait admitted, tolerance withheld (a background call's reserve), a floor for
 # tat - now ("drain"), a charge added to tat (calls made without the bucket), a floor
@@ -47,7 +66,8 @@ from gateway.token_bucket import Exhausted
 # a bucket this replica drew from recently), all in microseconds; and the grace in
 # milliseconds the key outlives its last use. Returns {admitted (1 or 0), wait in
 # microseconds}.
-RESERVE = """
+RESERVE = (
+    """
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local max_wait = tonumber(ARGV[3])
@@ -56,14 +76,15 @@ local drain = tonumber(ARGV[5])
 local charge = tonumber(ARGV[6])
 local restart_drain = tonumber(ARGV[7])
 local grace_ms = tonumber(ARGV[8])
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+"""
+    + NOW
+    + """
 if restart_drain > drain and redis.call('EXISTS', KEYS[1]) == 0 then
   drain = restart_drain
 end
-local tat = tonumber(redis.call('HGET', KEYS[1], 'tat')) or now
-local paused = tonumber(redis.call('HGET', KEYS[1], 'paused')) or 0
-if tat < now then tat = now end
+"""
+    + STATE
+    + """
 local changed = false
 if charge > 0 then
   tat = tat + charge
@@ -82,30 +103,31 @@ if wait <= max_wait then
   changed = true
 end
 if changed then
-  redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', tat))
-  local ttl_ms = math.ceil((math.max(tat, paused) - now) / 1000) + grace_ms
-  redis.call('PEXPIRE', KEYS[1], string.format('%d', ttl_ms))
+"""
+    + SAVE
+    + """
 end
 return {admitted, string.format('%.0f', wait)}
 """
+)
 
 # KEYS[1] the bucket. ARGV: interval, tolerance, the most tat - now may be after the extra
 # tokens (half the bucket), the hold (the extra tokens' slots start no earlier than
 # now + hold), all in microseconds; the tokens wanted; the grace in milliseconds the key
 # outlives its last use. Returns {granted (0 when none is free now), wait in microseconds
 # (when none was granted)}.
-TAKE = """
+TAKE = (
+    """
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local half = tonumber(ARGV[3])
 local hold = tonumber(ARGV[4])
 local want = tonumber(ARGV[5])
 local grace_ms = tonumber(ARGV[6])
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local tat = tonumber(redis.call('HGET', KEYS[1], 'tat')) or now
-local paused = tonumber(redis.call('HGET', KEYS[1], 'paused')) or 0
-if tat < now then tat = now end
+"""
+    + NOW
+    + STATE
+    + """
 local at = math.max(now, tat - tolerance, paused)
 if at > now then
   return {0, string.format('%.0f', at - now)}
@@ -120,37 +142,42 @@ if want > 1 then
     granted = granted + extra
   end
 end
-redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', tat))
-local ttl_ms = math.ceil((math.max(tat, paused) - now) / 1000) + grace_ms
-redis.call('PEXPIRE', KEYS[1], string.format('%d', ttl_ms))
+"""
+    + SAVE
+    + """
 return {granted, '0'}
 """
+)
 
 # KEYS[1] the bucket. ARGV: capacity * interval (an empty bucket's tat - now), the
 # pause, in microseconds. The bucket is emptied and admits nothing until the pause ends.
-THROTTLE = """
+THROTTLE = (
+    """
 local empty = tonumber(ARGV[1])
 local pause = tonumber(ARGV[2])
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local tat = tonumber(redis.call('HGET', KEYS[1], 'tat')) or now
-local paused = tonumber(redis.call('HGET', KEYS[1], 'paused')) or 0
+local grace_ms = 1000
+"""
+    + NOW
+    + STATE
+    + """
 tat = math.max(tat, now + empty)
 paused = math.max(paused, now + pause)
-redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', tat),
-  'paused', string.format('%.0f', paused))
-local ttl_ms = math.ceil((math.max(tat, paused) - now) / 1000) + 1000
-redis.call('PEXPIRE', KEYS[1], string.format('%d', ttl_ms))
+redis.call('HSET', KEYS[1], 'paused', string.format('%.0f', paused))
+"""
+    + SAVE
+    + """
 return 1
 """
+)
 
 # KEYS[1] the bucket. How long it still admits nothing, in microseconds (0: not paused).
-PAUSED = """
+PAUSED = (
+    NOW
+    + """
 local paused = tonumber(redis.call('HGET', KEYS[1], 'paused')) or 0
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 return string.format('%.0f', math.max(0, paused - now))
 """
+)
 
 MICROS = 1_000_000
 
