@@ -24,6 +24,7 @@ import pytest
 from bench.processes import free_port, started
 from bench.redis_server import RedisServer
 from gateway.app import create_app
+from gateway.observability import Metrics
 from gateway.settings import Settings
 from sandbox import DEMO_AUTHORIZATION
 from sandbox.server import RunningSandbox, serve_in_thread
@@ -149,3 +150,11 @@ def gateway_process(**env: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]
     url = f"http://127.0.0.1:{port}"
     with started([sys.executable, "-m", "gateway"], environ, f"{url}/healthz") as process:
         yield process, url
+
+
+def redis_commands(metrics: Metrics, command: str, outcome: str = "ok") -> float:
+    """How many Redis calls (a command, or one tick's pipeline) of `command` ended so."""
+    value = metrics.registry.get_sample_value(
+        "redis_commands_total", {"command": command, "outcome": outcome}
+    )
+    return value or 0.0

@@ -166,34 +166,46 @@ async def test_a_listener_survives_an_error_in_what_it_calls(redis_server: Redis
         await fleet.aclose()
 
 
+class Listened:
+    """What a purge listener did: the targets it dropped, and how often it ended the
+    freshness of everything (on subscribing again)."""
+
+    def __init__(self) -> None:
+        self.heard: list[PurgeTarget] = []
+        self.expired = 0
+
+    def drop(self, target: PurgeTarget) -> int:
+        self.heard.append(target)
+        return 0
+
+    def expire(self) -> int:
+        self.expired += 1
+        return 0
+
+    async def hear_after_resubscribing(self, publisher: Fleet) -> None:
+        """Once the listener has subscribed again (and so expired everything), a
+        purge published on `publisher` reaches it."""
+        channel = publisher.keys.channel("purge")
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if self.expired:
+                await publisher.redis.publish(channel, PurgeTarget("469").to_json())
+            if self.heard:
+                break
+        assert self.expired == 1
+        assert self.heard == [PurgeTarget("469")]
+
+
 async def test_a_listener_whose_connection_is_killed_subscribes_again_and_expires(
     redis_server: RedisServer,
 ) -> None:
     fleet = fleet_on(redis_server.url)
-    heard: list[PurgeTarget] = []
-    expired: list[int] = []
-
-    def drop(target: PurgeTarget) -> int:
-        heard.append(target)
-        return 0
-
-    def expire() -> int:
-        expired.append(1)
-        return 0
-
-    listener = asyncio.create_task(Purges(fleet, drop, expire).listen())
+    listened = Listened()
+    listener = asyncio.create_task(Purges(fleet, listened.drop, listened.expire).listen())
     try:
         await asyncio.sleep(0.3)  # subscribed
         assert await fleet.redis.client_kill_filter(_type="pubsub") >= 1
-        channel = fleet.keys.channel("purge")
-        for _ in range(100):
-            await asyncio.sleep(0.05)
-            if expired:
-                await fleet.redis.publish(channel, PurgeTarget("469").to_json())
-            if heard:
-                break
-        assert expired == [1]
-        assert heard == [PurgeTarget("469")]
+        await listened.hear_after_resubscribing(fleet)
     finally:
         listener.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -271,18 +283,10 @@ async def test_a_listener_whose_connection_goes_silent_notices_and_subscribes_ag
     fleet = fleet_on(await blackhole.start())
     publisher = fleet_on(redis_server.url)
     publisher.keys = fleet.keys
-    heard: list[PurgeTarget] = []
-    expired: list[int] = []
-
-    def drop(target: PurgeTarget) -> int:
-        heard.append(target)
-        return 0
-
-    def expire() -> int:
-        expired.append(1)
-        return 0
-
-    listener = asyncio.create_task(Purges(fleet, drop, expire, ping_every_s=0.2).listen())
+    listened = Listened()
+    listener = asyncio.create_task(
+        Purges(fleet, listened.drop, listened.expire, ping_every_s=0.2).listen()
+    )
     channel = fleet.keys.channel("purge")
     try:
         for _ in range(100):  # subscribed, through the relay
@@ -292,14 +296,9 @@ async def test_a_listener_whose_connection_goes_silent_notices_and_subscribes_ag
             await asyncio.sleep(0.02)
         blackhole.silence()
         await publisher.redis.publish(channel, PurgeTarget("lost").to_json())
-        for _ in range(100):  # noticed within a ping's wait, then subscribed anew
-            await asyncio.sleep(0.05)
-            if expired:
-                await publisher.redis.publish(channel, PurgeTarget("469").to_json())
-            if heard:
-                break
-        assert expired == [1]  # what the silent connection missed is no longer fresh
-        assert heard == [PurgeTarget("469")]
+        # Noticed within a ping's wait, subscribed anew, and what the silent
+        # connection missed is no longer fresh.
+        await listened.hear_after_resubscribing(publisher)
     finally:
         listener.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -15,7 +15,7 @@ from gateway.cache._shared import INDEX
 from gateway.deadline import Deadline
 from gateway.fleet import Fleet
 from gateway.observability import Metrics
-from tests.conftest import settings_for
+from tests.conftest import redis_commands, settings_for
 
 _prefixes = itertools.count()
 
@@ -279,13 +279,6 @@ async def load_all(
         )
     )
     return [stored.value for stored in loaded]
-
-
-def redis_commands(metrics: Metrics, command: str, outcome: str = "ok") -> float:
-    value = metrics.registry.get_sample_value(
-        "redis_commands_total", {"command": command, "outcome": outcome}
-    )
-    return value or 0.0
 
 
 async def test_fifty_cold_loads_ask_redis_in_one_pipeline_per_step(

@@ -9,7 +9,7 @@ from bench.redis_server import RedisServer
 from gateway.fleet import Fleet, SharedBuckets
 from gateway.observability import Metrics
 from gateway.token_bucket import Exhausted
-from tests.conftest import settings_for
+from tests.conftest import redis_commands, settings_for
 
 
 def fleet_on(url: str, timeout_ms: float = 100) -> Fleet:
@@ -237,10 +237,7 @@ async def test_the_reservations_of_one_tick_go_to_redis_as_one_pipeline(
     )
     # Two credentials' bursts of 20 each: every call admitted, in one round trip.
     assert outcomes == [0.0] * 30
-    calls = metrics.registry.get_sample_value(
-        "redis_commands_total", {"command": "quota", "outcome": "ok"}
-    )
-    assert calls == 1
+    assert redis_commands(metrics, "quota") == 1
     await fleet.aclose()
 
 

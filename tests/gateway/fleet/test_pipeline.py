@@ -9,7 +9,7 @@ from bench.redis_server import RedisServer
 from gateway.breaker import BreakerState
 from gateway.fleet import Fleet, FleetUnavailable
 from gateway.observability import Metrics
-from tests.conftest import settings_for
+from tests.conftest import redis_commands, settings_for
 
 
 def fleet_on(url: str, timeout_s: float = 1.0, metrics: Metrics | None = None) -> Fleet:
@@ -17,13 +17,6 @@ def fleet_on(url: str, timeout_s: float = 1.0, metrics: Metrics | None = None) -
     fleet = Fleet.from_settings(settings, metrics)
     assert fleet is not None
     return fleet
-
-
-def counted(metrics: Metrics, command: str, outcome: str = "ok") -> float:
-    value = metrics.registry.get_sample_value(
-        "redis_commands_total", {"command": command, "outcome": outcome}
-    )
-    return value or 0.0
 
 
 def get(fleet: Fleet, key: str) -> asyncio.Future[Any]:
@@ -40,12 +33,12 @@ async def test_the_commands_of_one_tick_go_as_one_call_per_hundred(
     try:
         replies = await asyncio.gather(*(get(fleet, f"{key}:{i}") for i in range(150)))
         assert replies == [str(i).encode() for i in range(150)]
-        assert counted(metrics, "get") == 2  # 100, then the other 50
+        assert redis_commands(metrics, "get") == 2  # 100, then the other 50
         sizes = metrics.registry.get_sample_value("redis_pipeline_commands_sum", {"command": "get"})
         assert sizes == 150
         # The next tick is another pipeline.
         assert await get(fleet, f"{key}:7") == b"7"
-        assert counted(metrics, "get") == 3
+        assert redis_commands(metrics, "get") == 3
     finally:
         await fleet.aclose()
 
@@ -110,7 +103,7 @@ async def test_the_last_caller_leaving_gives_the_batch_up_without_counting_it_ag
                 await asyncio.sleep(0)
             await asyncio.sleep(0.5)  # past Redis's deadline: a batch still sent would fail
             assert fleet.breaker.state is BreakerState.CLOSED
-            assert counted(metrics, "get", "timeout") == 0
+            assert redis_commands(metrics, "get", "timeout") == 0
         finally:
             server.resume()
         assert await get(fleet, key) is None
@@ -125,7 +118,7 @@ async def test_a_batch_redis_cannot_take_fails_every_caller_once() -> None:
             *(get(fleet, f"k{i}") for i in range(20)), return_exceptions=True
         )
         assert all(isinstance(outcome, FleetUnavailable) for outcome in outcomes)
-        assert counted(metrics, "get", "error") == 1  # one call: one breaker verdict
+        assert redis_commands(metrics, "get", "error") == 1  # one call: one breaker verdict
         assert fleet.breaker.state is BreakerState.CLOSED
         for _ in range(2):
             with pytest.raises(FleetUnavailable):
@@ -135,7 +128,7 @@ async def test_a_batch_redis_cannot_take_fails_every_caller_once() -> None:
             *(get(fleet, f"k{i}") for i in range(20)), return_exceptions=True
         )
         assert all(isinstance(outcome, FleetUnavailable) for outcome in outcomes)
-        assert counted(metrics, "get", "skipped") == 1
+        assert redis_commands(metrics, "get", "skipped") == 1
     finally:
         await fleet.aclose()
 

@@ -9,7 +9,7 @@ from gateway.breaker import BreakerState
 from gateway.fleet import Fleet, FleetKeys, FleetUnavailable
 from gateway.observability import Metrics
 from gateway.settings import Settings
-from tests.conftest import settings_for
+from tests.conftest import redis_commands, settings_for
 
 
 def fleet_on(url: str, timeout_s: float = 0.1, metrics: Metrics | None = None) -> Fleet:
@@ -37,10 +37,7 @@ async def test_a_command_runs_and_is_counted(redis_server: RedisServer) -> None:
     key = fleet.keys.key("test", "ping")
     assert await fleet.call("set", lambda r: r.set(key, b"1", px=1000)) is True
     assert await fleet.call("get", lambda r: r.get(key)) == b"1"
-    ok = metrics.registry.get_sample_value(
-        "redis_commands_total", {"command": "get", "outcome": "ok"}
-    )
-    assert ok == 1
+    assert redis_commands(metrics, "get") == 1
     await fleet.aclose()
 
 
@@ -63,10 +60,7 @@ async def test_a_hung_redis_costs_at_most_the_deadline_then_the_breaker_skips_it
             assert time.monotonic() - started < 0.05
         finally:
             server.resume()
-        skipped = metrics.registry.get_sample_value(
-            "redis_commands_total", {"command": "ping", "outcome": "skipped"}
-        )
-        assert skipped == 1
+        assert redis_commands(metrics, "ping", "skipped") == 1
         await fleet.aclose()
 
 
@@ -190,8 +184,5 @@ async def test_a_timeout_that_fires_late_in_a_busy_loop_is_not_counted_against_r
             assert not fleet.available
         finally:
             server.resume()
-        late = metrics.registry.get_sample_value(
-            "redis_commands_total", {"command": "ping", "outcome": "late"}
-        )
-        assert late == 3
+        assert redis_commands(metrics, "ping", "late") == 3
         await fleet.aclose()

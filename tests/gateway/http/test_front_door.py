@@ -10,7 +10,7 @@ from gateway import errors
 from gateway.fleet import Fleet, FleetKeys
 from gateway.http import ClientRateLimit
 from gateway.observability import Metrics
-from tests.conftest import settings_for
+from tests.conftest import redis_commands, settings_for
 
 
 async def test_redis_never_sees_a_client_address_nor_its_plain_hash(
@@ -63,10 +63,7 @@ def counted_fleet(url: str, keys: FleetKeys | None = None) -> tuple[Fleet, Metri
 
 
 def scripts_run(metrics: Metrics) -> float:
-    sample = metrics.registry.get_sample_value(
-        "redis_commands_total", {"command": "client_rate", "outcome": "ok"}
-    )
-    return sample or 0.0
+    return redis_commands(metrics, "client_rate")
 
 
 async def test_far_from_the_limit_a_client_asks_redis_for_batches_not_per_request(

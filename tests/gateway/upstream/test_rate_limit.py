@@ -205,6 +205,22 @@ async def test_a_redis_failure_on_one_credential_does_not_drain_another() -> Non
             assert 58 <= await granted_to(limit, "x", 80) <= 61
 
 
+async def one_call_on_its_own_share(
+    server: RedisServer, limit: UpstreamRateLimit, fingerprint: str
+) -> None:
+    """A call through Redis, then (Redis paused) one on the process's own share, then
+    Redis back and its breaker closed again."""
+    await limit.acquire(fingerprint, Deadline.after(5))
+    server.pause()
+    try:
+        assert await granted_to(limit, fingerprint, 1) == 0  # its own share starts empty
+        await asyncio.sleep(0.5)  # and refills at 3 a second
+        assert await granted_to(limit, fingerprint, 1) == 1  # one call on its own share
+    finally:
+        server.resume()
+    await asyncio.sleep(1.1)  # Redis's breaker half-opens, if it opened
+
+
 async def test_a_blip_on_one_replica_does_not_refuse_another_while_tokens_remain() -> None:
     prefix = f"t-{uuid.uuid4().hex[:8]}"
     with RedisServer() as server:
@@ -212,15 +228,7 @@ async def test_a_blip_on_one_replica_does_not_refuse_another_while_tokens_remain
             shared_limit(server.url, prefix, per_min=600, processes=3, timeout_ms=50) as one,
             shared_limit(server.url, prefix, per_min=600, processes=3, timeout_ms=50) as other,
         ):
-            await one.acquire("x", Deadline.after(5))
-            server.pause()
-            try:
-                assert await granted_to(one, "x", 1) == 0  # its own share starts empty
-                await asyncio.sleep(0.5)  # and refills at 3 a second
-                assert await granted_to(one, "x", 1) == 1  # one call on its own share
-            finally:
-                server.resume()
-            await asyncio.sleep(1.1)  # Redis's breaker half-opens, if it opened
+            await one_call_on_its_own_share(server, one, "x")
             # one is back, charging the shared bucket for its one call and the other
             # replicas' time away (12 tokens): no drain of the whole burst (60).
             assert await granted_to(one, "x", 1) == 1
@@ -295,15 +303,7 @@ async def test_the_calls_of_a_burst_coming_back_to_redis_charge_the_own_share_on
         async with shared_limit(
             server.url, prefix, per_min=600, processes=3, timeout_ms=50
         ) as limit:
-            await limit.acquire("x", Deadline.after(5))
-            server.pause()
-            try:
-                assert await granted_to(limit, "x", 1) == 0  # its own share starts empty
-                await asyncio.sleep(0.5)  # and refills at 3 a second
-                assert await granted_to(limit, "x", 1) == 1  # one call on its own share
-            finally:
-                server.resume()
-            await asyncio.sleep(1.1)  # Redis's breaker half-opens, if it opened
+            await one_call_on_its_own_share(server, limit, "x")
             # Ten calls at once, in one pipeline: one carries the charge (the call made
             # alone, and the others' time away: about 13 tokens), not each of them.
             burst = await asyncio.gather(
