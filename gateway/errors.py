@@ -56,6 +56,7 @@ class CustomerNotFound(GatewayError):
 
 class Unauthenticated(GatewayError):
     code = "UNAUTHENTICATED"
+    status = 401
 
 
 class Forbidden(GatewayError):

@@ -58,6 +58,7 @@ class PurgeIncomplete(errors.GatewayError):
     """The shared cache could not be purged (Redis unavailable); this replica's was."""
 
     code = "PURGE_INCOMPLETE"
+    status = 503
 
 
 @dataclass(frozen=True, slots=True)

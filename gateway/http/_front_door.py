@@ -135,8 +135,8 @@ class ClientRateLimit:
             raise ValueError("a fleet-wide client rate limit needs a key_secret")
         self._key_secret = key_secret
         self._per_min = per_min
-        self._burst = max(1, per_min // 10)
         rate_per_s, capacity = per_min / 60, max(1.0, per_min / 10)
+        self._burst = int(capacity)  # what the refusal says is what the bucket holds
         self._buckets = TokenBuckets(rate_per_s=rate_per_s, capacity=capacity, max_keys=max_clients)
         self._shared = (
             SharedBuckets(fleet, "client_rate", rate_per_s=rate_per_s, capacity=capacity)
@@ -248,7 +248,7 @@ class FrontDoor:
         with self._persisted.request():
             try:
                 if self._client_limit is not None:
-                    await self._client_limit.admit(self._client_key(scope, headers))
+                    await self._client_limit.admit(self._client_key(scope))
                 if scope["method"] == "POST":
                     receive = await self._post(headers, receive)
                 elif scope["method"] == "GET":
@@ -258,11 +258,11 @@ class FrontDoor:
                 return
             await self._app(scope, receive, _private(send, self._persisted.settle))
 
-    def _client_key(self, scope: Scope, headers: Headers) -> str:
+    def _client_key(self, scope: Scope) -> str:
         # A client's own credential, not the default one every anonymous caller shares.
-        authorization = headers.get("authorization")
-        if authorization and authorization.strip():
-            return self._credentials.of(scope).fingerprint
+        credential = self._credentials.of(scope)
+        if credential.authorization is not None and not credential.configured:
+            return credential.fingerprint
         client = scope.get("client")
         return f"address:{client[0] if client else 'unknown'}"
 
@@ -421,7 +421,7 @@ def _hash_only(payload: dict[str, Any]) -> bool:
 def _preflighted(headers: Headers) -> bool:
     if any(headers.get(name) for name in PREFLIGHT_HEADERS):
         return True
-    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    media_type, _utf8 = _media_type(headers.get("content-type", ""))
     return bool(media_type) and media_type not in SIMPLE_CONTENT_TYPES
 
 

@@ -99,21 +99,21 @@ class RequestLimits:
         """The whole body, or None once a 413 went out (or the client left)."""
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self._max_body_bytes:
-                await self._too_large(scope, send, int(value))
+                await self._too_large(scope, send, int(value), declared=True)
                 return None
         try:
             return await read_body(receive, self._max_body_bytes)
         except BodyTooLarge as too_large:
-            await self._too_large(scope, send, too_large.received)
+            await self._too_large(scope, send, too_large.received, declared=False)
             return None
 
-    async def _too_large(self, scope: Scope, send: Send, actual: int) -> None:
-        """413; `actual` is the declared length, or what came of a chunked body before
-        the gateway stopped reading."""
+    async def _too_large(self, scope: Scope, send: Send, actual: int, *, declared: bool) -> None:
+        """413; `actual` is the declared length, or (not `declared`) what came of the
+        body before the gateway stopped reading."""
         allowed = self._max_body_bytes
         error = errors.PayloadTooLarge(
             f"The request body is larger than {allowed} bytes ({actual}"
-            f"{'' if scope_declares_length(scope) else ' read so far'}); send a smaller "
+            f"{'' if declared else ' read so far'}); send a smaller "
             "operation, or a persisted query id instead of its text.",
             details={
                 "limit": "requestBytes",
@@ -123,7 +123,3 @@ class RequestLimits:
             },
         )
         await refuse(scope, send, error, [(b"connection", b"close")])
-
-
-def scope_declares_length(scope: Scope) -> bool:
-    return any(name == b"content-length" for name, _ in scope["headers"])

@@ -23,7 +23,6 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
-from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.types import QueryParams
 from strawberry.types import ExecutionResult
 
@@ -69,7 +68,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         settings = upstream.settings
         super().__init__(
             schema,
-            graphql_ide=None if ide is None else "graphiql",
+            graphql_ide=None,  # our own page (`ide`), answered before strawberry runs
             # No subscriptions in this schema: no queries over WebSocket either.
             subscription_protocols=(),
             multipart_uploads_enabled=False,
@@ -100,8 +99,10 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             raise errors.MethodNotAllowed(
                 f"GraphQL is served over GET and POST here, not {method}."
             )
-        if self.should_render_graphql_ide(self.request_adapter_class(request)):
-            return await self.render_graphql_ide(request)
+        if self._ide is not None and self.should_render_graphql_ide(
+            self.request_adapter_class(request)
+        ):
+            return self._ide.response()
         media_type = negotiate(request.headers.get("accept"))
         if media_type is None:
             raise errors.NotAcceptable(
@@ -117,9 +118,6 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             response.status_code = 400
         return response
 
-    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
-        return self.graphql_ide is not None and super().should_render_graphql_ide(request)
-
     def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
         # An empty `variables=` or `extensions=` is no value (the front door checked the rest).
         return super().parse_query_params({k: v for k, v in params.items() if v != ""})
@@ -134,11 +132,6 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             if state.get(_MEDIA_TYPE) == GRAPHQL_RESPONSE_JSON:
                 response.pop("data", None)
         return response
-
-    async def render_graphql_ide(self, request: Request) -> Response:
-        if self._ide is None:  # strawberry renders the IDE only when graphql_ide is set
-            return Response(status_code=404)
-        return self._ide.response()
 
     def encode_json(self, data: object) -> bytes:
         return jsonio.dumps(data)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Literal, TypeVar
-from urllib.parse import urlsplit
 
 from redis.connection import parse_url
 
@@ -111,7 +110,6 @@ def redis_url(raw: str) -> str:
     try:
         # What redis-py will make of it: now, rather than at the first command.
         parse_url(raw)  # type: ignore[no-untyped-call]
-        urlsplit(raw).port  # noqa: B018 (raises on a port that is no number)
     except ValueError as error:
         raise ValueError(f"is not a Redis URL redis-py can use ({error})") from None
     return raw

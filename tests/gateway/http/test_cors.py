@@ -68,6 +68,12 @@ async def test_production_allows_no_localhost_unless_configured(sandbox: Sandbox
         {"environment": "production"}, sandbox, **preflight("http://localhost:3000")
     )
     assert "access-control-allow-origin" not in response.headers
+    configured = await options(
+        {"environment": "production", "cors_origins": ("http://localhost:3000",)},
+        sandbox,
+        **preflight("http://localhost:3000"),
+    )
+    assert configured.headers["access-control-allow-origin"] == "http://localhost:3000"
 
 
 @pytest.mark.parametrize(
