@@ -86,7 +86,7 @@ class PromotionCaches:
             _counter(metrics, "promotions"),
             max_bytes=share,
             shared=shared.promotions(),
-            watch_purges=self._watch(_names_promotion),
+            watch_purges=self.purge_log.watch(_names_promotion),
         )
         self.promotion_pages: ResultCache[PageCacheKey, Answer[records.PromotionPage]] = _cache(
             settings,
@@ -94,7 +94,7 @@ class PromotionCaches:
             _counter(metrics, "promotion_pages"),
             max_bytes=share,
             shared=shared.pages(),
-            watch_purges=self._watch(_names_page),
+            watch_purges=self.purge_log.watch(_names_page),
         )
         # Uncached across requests unless opted in; concurrent identical lookups
         # share one call either way. Usage counts are never served stale.
@@ -105,7 +105,7 @@ class PromotionCaches:
             max_bytes=share,
             weigh=answer_size,
             shared=shared.customers() if customers_cached else None,
-            watch_purges=self._watch(_names_customer),
+            watch_purges=self.purge_log.watch(_names_customer),
         )
 
         self.purges = Purges(fleet, self.drop, self.expire)
@@ -114,23 +114,6 @@ class PromotionCaches:
     def customers_cached(self) -> bool:
         """Are customer answers kept across requests (CUSTOMER_CACHE_TTL_S > 0)?"""
         return self.customers.caching
-
-    def _watch(
-        self, names: Callable[[PurgeTarget, K, V], bool]
-    ) -> Callable[[], Callable[[K, V], bool]]:
-        """For a load starting now: a test of whether a purge since named its value."""
-        purge_log = self.purge_log
-
-        def start() -> Callable[[K, V], bool]:
-            generation = purge_log.generation
-
-            def purged(key: K, value: V) -> bool:
-                targets = purge_log.since(generation)
-                return targets is None or any(names(t, key, value) for t in targets)
-
-            return purged
-
-        return start
 
     async def aclose(self) -> None:
         """Finish (or cancel) the shared levels' writes; before the fleet closes."""

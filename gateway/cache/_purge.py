@@ -27,6 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from redis.asyncio.client import PubSub
 
@@ -34,6 +35,9 @@ from gateway import errors, jsonio
 from gateway.cache._shared import INDEX
 from gateway.fleet import Fleet, FleetUnavailable
 from gateway.upstream import records
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 log = logging.getLogger("gateway.cache.purge")
 
@@ -139,6 +143,23 @@ class PurgeLog:
             return None
         return [target for seen, target in self._recent if seen > generation]
 
+    def watch(
+        self, names: Callable[[PurgeTarget, K, V], bool]
+    ) -> Callable[[], Callable[[K, V], bool]]:
+        """For a load starting when the returned function is called: a test of whether
+        a purge since then named its value (`names` says whether a target names it)."""
+
+        def start() -> Callable[[K, V], bool]:
+            generation = self.generation
+
+            def purged(key: K, value: V) -> bool:
+                targets = self.since(generation)
+                return targets is None or any(names(t, key, value) for t in targets)
+
+            return purged
+
+        return start
+
 
 @dataclass(frozen=True, slots=True)
 class Purged:
@@ -193,7 +214,7 @@ class Purges:
                 raise FleetUnavailable("purge: the shared entries took too long to delete")
             members = await fleet.call(
                 "purge_members",
-                lambda r: r.zrange(index, "-inf", "+inf", byscore=True, offset=0, num=BATCH),
+                lambda r: r.zrange(index, 0, BATCH - 1),
                 timeout_s=PURGE_BATCH_S,
             )
             if not members:

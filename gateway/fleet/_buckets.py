@@ -60,26 +60,25 @@ redis.call('PEXPIRE', KEYS[1], string.format('%d', ttl_ms))
 """
 
 # KEYS[1] the bucket. ARGV: interval, tolerance ((capacity - 1) * interval), the longest
-# wait admitted, tolerance withheld (a background call's reserve), a floor for
-# tat - now ("drain"), a charge added to tat (calls made without the bucket), a floor
-# for tat - now applied only when the key is missing ("restart drain": Redis forgot
-# a bucket this replica drew from recently), all in microseconds; and the grace in
-# milliseconds the key outlives its last use. Returns {admitted (1 or 0), wait in
-# microseconds}.
+# wait admitted, tolerance withheld (a background call's reserve), a charge added to
+# tat (calls made without the bucket), a floor for tat - now applied only when the key
+# is missing ("restart drain": Redis forgot a bucket this replica drew from recently),
+# all in microseconds; and the bucket's grace in milliseconds (SAVE). Returns
+# {admitted (1 or 0), wait in microseconds}.
 RESERVE = (
     """
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local max_wait = tonumber(ARGV[3])
 local keep = tonumber(ARGV[4])
-local drain = tonumber(ARGV[5])
-local charge = tonumber(ARGV[6])
-local restart_drain = tonumber(ARGV[7])
-local grace_ms = tonumber(ARGV[8])
+local charge = tonumber(ARGV[5])
+local restart_drain = tonumber(ARGV[6])
+local grace_ms = tonumber(ARGV[7])
 """
     + NOW
     + """
-if restart_drain > drain and redis.call('EXISTS', KEYS[1]) == 0 then
+local drain = 0
+if restart_drain > 0 and redis.call('EXISTS', KEYS[1]) == 0 then
   drain = restart_drain
 end
 """
@@ -113,8 +112,8 @@ return {admitted, string.format('%.0f', wait)}
 
 # KEYS[1] the bucket. ARGV: interval, tolerance, the most tat - now may be after the extra
 # tokens (half the bucket), the hold (the extra tokens' slots start no earlier than
-# now + hold), all in microseconds; the tokens wanted; the grace in milliseconds the key
-# outlives its last use. Returns {granted (0 when none is free now), wait in microseconds
+# now + hold), all in microseconds; the tokens wanted; the bucket's grace in
+# milliseconds (SAVE). Returns {granted (0 when none is free now), wait in microseconds
 # (when none was granted)}.
 TAKE = (
     """
@@ -150,12 +149,13 @@ return {granted, '0'}
 )
 
 # KEYS[1] the bucket. ARGV: capacity * interval (an empty bucket's tat - now), the
-# pause, in microseconds. The bucket is emptied and admits nothing until the pause ends.
+# pause, in microseconds; the bucket's grace in milliseconds (SAVE). The bucket is
+# emptied and admits nothing until the pause ends.
 THROTTLE = (
     """
 local empty = tonumber(ARGV[1])
 local pause = tonumber(ARGV[2])
-local grace_ms = 1000
+local grace_ms = tonumber(ARGV[3])
 """
     + NOW
     + STATE
@@ -186,12 +186,23 @@ class SharedBuckets:
     """Buckets of one `kind` (a quota, a client limit), one per name, in the fleet's Redis.
 
     Every method raises FleetUnavailable when Redis cannot be used: the caller then
-    keeps to its own, local, limit.
+    keeps to its own, local, limit. A bucket's key lives `grace_s` past the moment the
+    bucket is full (and unpaused) again, whichever script wrote it last, so a caller
+    that drew from it within that grace knows it must still be there.
     """
 
-    def __init__(self, fleet: Fleet, kind: str, *, rate_per_s: float, capacity: float) -> None:
+    def __init__(
+        self,
+        fleet: Fleet,
+        kind: str,
+        *,
+        rate_per_s: float,
+        capacity: float,
+        grace_s: float = 1.0,
+    ) -> None:
         self._fleet = fleet
         self._kind = kind
+        self._grace_ms = math.ceil(grace_s * 1000)
         self.rate_per_s = rate_per_s
         self.capacity = max(1.0, capacity)
         # Rounded the safe way: calls a little further apart, a burst a little smaller.
@@ -211,23 +222,18 @@ class SharedBuckets:
         max_wait_s: float,
         *,
         keep: float = 0.0,
-        drain_s: float = 0.0,
         charge: int = 0,
         restart_drain_s: float = 0.0,
-        grace_s: float = 1.0,
     ) -> float:
         """Take a token from `name`'s bucket; return how long to wait before using it.
 
         Raises Exhausted (taking nothing) when the wait would exceed `max_wait_s`.
         `keep` tokens must stay in the bucket after this one is taken (what a
-        background call leaves for requests). `drain_s`: first empty the bucket so
-        that nothing may go for that long (a replica that went on without Redis
-        has used tokens the bucket never saw). `charge`: first take that many
+        background call leaves for requests). `charge`: first take that many
         tokens, due or not (calls this replica made on its own share while the
-        bucket could not be used). `restart_drain_s`: a `drain_s` applied only when
-        the bucket's key is missing (Redis lost it: a restart or a flush). The key
-        lives `grace_s` past the moment the bucket is full again, so a caller that
-        drew from it within that grace knows it must still be there.
+        bucket could not be used). `restart_drain_s`: only when the bucket's key is
+        missing (Redis lost it: a restart or a flush), first empty the bucket so that
+        nothing may go for that long (`drain_s` says how long empties it).
         """
         keep_us = min(self._tolerance_us, math.ceil(keep * self._interval_us))
         args = (
@@ -235,19 +241,18 @@ class SharedBuckets:
             self._tolerance_us,
             max(0, math.floor(max_wait_s * MICROS)),
             keep_us,
-            math.ceil(drain_s * MICROS),
             max(0, charge) * self._interval_us,
             math.ceil(restart_drain_s * MICROS),
-            math.ceil(grace_s * 1000),
+            self._grace_ms,
         )
         key = self.key(name)
         reply = await self._fleet.script(self._kind, self._reserve, [key], args)
-        admitted, wait_us = _reply(reply)
-        if not admitted:
+        admitted, wait_us = _pair(reply)
+        if admitted != 1:
             raise Exhausted(wait_us / MICROS)
         return wait_us / MICROS
 
-    async def take(self, name: str, want: int, *, hold_s: float, grace_s: float = 1.0) -> int:
+    async def take(self, name: str, want: int, *, hold_s: float) -> int:
         """Take one token from `name`'s bucket, and up to `want - 1` more to spend
         within `hold_s`; return how many were taken.
 
@@ -264,18 +269,22 @@ class SharedBuckets:
             math.floor((self._tolerance_us + self._interval_us) / 2),
             math.ceil(hold_s * MICROS),
             max(1, want),
-            math.ceil(grace_s * 1000),
+            self._grace_ms,
         )
         key = self.key(name)
         reply = await self._fleet.script(self._kind, self._take, [key], args)
-        granted, wait_us = _take_reply(reply)
+        granted, wait_us = _pair(reply)
         if not granted:
             raise Exhausted(wait_us / MICROS)
         return granted
 
     async def throttle(self, name: str, pause_s: float | None) -> None:
         """Empty `name`'s bucket, and admit nothing for `pause_s` (a vendor's Retry-After)."""
-        args = (self._tolerance_us + self._interval_us, math.ceil((pause_s or 0) * MICROS))
+        args = (
+            self._tolerance_us + self._interval_us,
+            math.ceil((pause_s or 0) * MICROS),
+            self._grace_ms,
+        )
         key = self.key(name)
         await self._fleet.script(f"{self._kind}_pause", self._throttle, [key], args)
 
@@ -284,31 +293,25 @@ class SharedBuckets:
         it is not paused."""
         key = self.key(name)
         reply = await self._fleet.script(f"{self._kind}_paused", self._paused, [key], ())
-        text = reply if isinstance(reply, bytes) else str(reply).encode()
-        if not text.isdigit():
-            raise FleetUnavailable(f"unexpected reply from the pause script: {reply!r}")
-        return int(text) / MICROS
+        return _micros(reply) / MICROS
 
     def drain_s(self, owed_s: float = 0.0) -> float:
         """The drain that empties the bucket and then owes `owed_s` seconds of its rate."""
         return (self.capacity * self._interval_us) / MICROS + owed_s
 
 
-def _reply(reply: object) -> tuple[bool, int]:
-    """The script's {admitted, wait}; anything else is Redis misbehaving."""
+def _pair(reply: object) -> tuple[int, int]:
+    """A script's {count, microseconds}; anything else is Redis misbehaving."""
     if isinstance(reply, list) and len(reply) == 2:
-        admitted, wait = reply
-        text = wait if isinstance(wait, bytes) else str(wait).encode()
-        if isinstance(admitted, int) and text.isdigit():
-            return admitted == 1, int(text)
+        count, micros = reply
+        if isinstance(count, int) and count >= 0:
+            return count, _micros(micros)
     raise FleetUnavailable(f"unexpected reply from the bucket script: {reply!r}")
 
 
-def _take_reply(reply: object) -> tuple[int, int]:
-    """The take script's {granted, wait}; anything else is Redis misbehaving."""
-    if isinstance(reply, list) and len(reply) == 2:
-        granted, wait = reply
-        text = wait if isinstance(wait, bytes) else str(wait).encode()
-        if isinstance(granted, int) and granted >= 0 and text.isdigit():
-            return granted, int(text)
-    raise FleetUnavailable(f"unexpected reply from the bucket script: {reply!r}")
+def _micros(value: object) -> int:
+    """Microseconds, as the scripts write them (digits: Lua numbers lose precision)."""
+    text = value if isinstance(value, bytes) else str(value).encode()
+    if not text.isdigit():
+        raise FleetUnavailable(f"unexpected reply from the bucket script: {value!r}")
+    return int(text)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -39,8 +38,8 @@ log = logging.getLogger("gateway.fleet")
 # Commands per pipeline: a larger tick's commands start another pipeline.
 MAX_PIPELINE_COMMANDS = 100
 
-# Queues exactly one command on the pipeline (its reply is the caller's); may
-# return an awaitable to finish queueing (a `Script` called with `client=pipe`).
+# Queues exactly one command on the pipeline (its reply is the caller's). Scripts go
+# as EVALSHA (`Fleet.script`), not as redis-py's awaitable script-on-a-pipeline.
 Queue = Callable[[Pipeline], object]
 Call = Callable[[str, Callable[[redis.Redis], Awaitable[list[Any]]]], Awaitable[list[Any]]]
 
@@ -123,9 +122,7 @@ class Pipelines:
             async with client.pipeline(transaction=False) as pipe:
                 for queue, future in waiting:
                     try:
-                        queued = queue(pipe)
-                        if inspect.isawaitable(queued):
-                            await queued
+                        queue(pipe)
                     except Exception as error:  # this caller's command would not queue
                         if not future.done():
                             future.set_exception(error)

@@ -5,6 +5,8 @@ by the fleet too). Within a request the loader de-duplicates them anyway."""
 
 from __future__ import annotations
 
+import time
+
 from gateway.cache import PromotionCaches
 from gateway.deadline import Deadline
 from gateway.loaders._request_calls import RequestCalls
@@ -35,9 +37,10 @@ class Customers:
             page = await calls.client.customer_promotions(calls.credential, query, caller)
             return Answer(page, b"")
 
+        started = time.perf_counter()
         served = await cache.get((calls.credential.fingerprint, query), load, calls.caller.deadline)
         if served.event != "miss":
             calls.served_from_cache(
-                "customer_promotions", customer_promotions_params(query), served.event
+                "customer_promotions", customer_promotions_params(query), served.event, started
             )
         return served.value.record

@@ -111,7 +111,11 @@ class UpstreamRateLimit:
         if fleet is not None:
             whole = max(calls_per_s, fleet_calls_per_s or calls_per_s)
             self.shared = SharedBuckets(
-                fleet, "quota", rate_per_s=whole * refill, capacity=max(1.0, whole * 6)
+                fleet,
+                "quota",
+                rate_per_s=whole * refill,
+                capacity=max(1.0, whole * 6),
+                grace_s=SHARED_GRACE_S,
             )
             # While a replica is back, the others (share: 1 - this one's) may still be
             # away; and every share may have admitted calls that wait for their turn.
@@ -173,10 +177,8 @@ class UpstreamRateLimit:
                     fingerprint,
                     max_wait_s,
                     keep=keep,
-                    drain_s=0.0,
                     charge=charge,
                     restart_drain_s=shared.drain_s(self._owed_s) if recent else 0.0,
-                    grace_s=SHARED_GRACE_S,
                 )
             except FleetUnavailable:
                 if claimed is None and fingerprint not in self._on_own:

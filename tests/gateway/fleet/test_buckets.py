@@ -12,12 +12,12 @@ from gateway.token_bucket import Exhausted
 from tests.conftest import redis_commands, settings_for
 
 
-def fleet_on(url: str, timeout_ms: float = 100) -> Fleet:
+def fleet_on(url: str, timeout_ms: float = 100, metrics: Metrics | None = None) -> Fleet:
     prefix = f"test-{uuid.uuid4().hex[:8]}"  # each test its own namespace
     settings = settings_for(
         "http://127.0.0.1:1", redis_url=url, redis_key_prefix=prefix, redis_timeout_ms=timeout_ms
     )
-    fleet = Fleet.from_settings(settings)
+    fleet = Fleet.from_settings(settings, metrics)
     assert fleet is not None
     return fleet
 
@@ -115,11 +115,39 @@ async def test_a_background_call_leaves_the_reserve_to_requests(redis_server: Re
     await fleet.aclose()
 
 
-async def test_a_drain_empties_the_bucket_and_owes_time(redis_server: RedisServer) -> None:
+async def test_a_restart_drain_empties_a_missing_bucket_and_owes_time(
+    redis_server: RedisServer,
+) -> None:
     fleet = fleet_on(redis_server.url)
     bucket = SharedBuckets(fleet, "quota", rate_per_s=10, capacity=5)
-    wait_s = await bucket.reserve("c", 2.0, drain_s=bucket.drain_s(owed_s=0.5))
+    drain_s = bucket.drain_s(owed_s=0.5)
+    wait_s = await bucket.reserve("c", 2.0, restart_drain_s=drain_s)  # no key: drained
     assert wait_s == pytest.approx(0.6, abs=0.02)  # empty, half a second owed, one interval
+    assert await bucket.reserve("d", 0) == 0.0
+    assert await bucket.reserve("d", 0, restart_drain_s=drain_s) == 0.0  # the key is there
+    await fleet.aclose()
+
+
+async def test_a_charge_moves_the_bucket_on_by_as_many_intervals(
+    redis_server: RedisServer,
+) -> None:
+    fleet = fleet_on(redis_server.url)
+    bucket = SharedBuckets(fleet, "quota", rate_per_s=10, capacity=5)
+    # Three calls made without the bucket, then this one: the burst (5) less four.
+    assert await bucket.reserve("c", 0, charge=3) == 0.0
+    assert await bucket.reserve("c", 0) == 0.0
+    with pytest.raises(Exhausted):
+        await bucket.reserve("c", 0)
+    await fleet.aclose()
+
+
+async def test_a_pause_keeps_the_buckets_grace(redis_server: RedisServer) -> None:
+    fleet = fleet_on(redis_server.url)
+    bucket = SharedBuckets(fleet, "quota", rate_per_s=10, capacity=5, grace_s=60)
+    await bucket.reserve("c", 0)
+    await bucket.throttle("c", 5)
+    # Whichever script wrote it last, the key outlives a full bucket by the grace.
+    assert await fleet.redis.pttl(bucket.key("c")) > 60_000
     await fleet.aclose()
 
 
@@ -150,7 +178,7 @@ async def test_a_restarted_redis_loads_the_script_again() -> None:
 
         with pytest.raises(FleetUnavailable):
             await bucket.reserve("c", 0)
-        assert await bucket.reserve("c", 0) == 0.0  # EVALSHA missed; EVAL loaded it
+        assert await bucket.reserve("c", 0) == 0.0  # NOSCRIPT: loaded again, then EVALSHA
         await fleet.aclose()
 
 
@@ -223,14 +251,7 @@ async def test_the_reservations_of_one_tick_go_to_redis_as_one_pipeline(
     redis_server: RedisServer,
 ) -> None:
     metrics = Metrics()
-    settings = settings_for(
-        "http://127.0.0.1:1",
-        redis_url=redis_server.url,
-        redis_key_prefix=f"test-{uuid.uuid4().hex[:8]}",
-        redis_timeout_ms=1000,
-    )
-    fleet = Fleet.from_settings(settings, metrics)
-    assert fleet is not None
+    fleet = fleet_on(redis_server.url, timeout_ms=1000, metrics=metrics)
     bucket = SharedBuckets(fleet, "quota", rate_per_s=1, capacity=20)
     outcomes = await asyncio.gather(
         *(bucket.reserve(f"credential-{n % 2}", 0) for n in range(30)), return_exceptions=True

@@ -116,11 +116,13 @@ async def shared_limit(
     await fleet.aclose()
 
 
-async def granted(limit: UpstreamRateLimit, tries: int, *, background: bool = False) -> int:
+async def granted(
+    limit: UpstreamRateLimit, tries: int, *, background: bool = False, fingerprint: str = "tenant"
+) -> int:
     count = 0
     for _ in range(tries):
         try:
-            await limit.acquire("tenant", Deadline.after(5), background=background)
+            await limit.acquire(fingerprint, Deadline.after(5), background=background)
             count += 1
         except errors.RateLimited:
             pass
@@ -202,7 +204,7 @@ async def test_a_redis_failure_on_one_credential_does_not_drain_another() -> Non
             await blip(server, limit, "y")
             # x never left the shared bucket: its burst (60, one used, plus what refilled
             # meanwhile) is there, not drained.
-            assert 58 <= await granted_to(limit, "x", 80) <= 61
+            assert 58 <= await granted(limit, 80, fingerprint="x") <= 61
 
 
 async def one_call_on_its_own_share(
@@ -213,9 +215,9 @@ async def one_call_on_its_own_share(
     await limit.acquire(fingerprint, Deadline.after(5))
     server.pause()
     try:
-        assert await granted_to(limit, fingerprint, 1) == 0  # its own share starts empty
+        assert await granted(limit, 1, fingerprint=fingerprint) == 0  # its own share starts empty
         await asyncio.sleep(0.5)  # and refills at 3 a second
-        assert await granted_to(limit, fingerprint, 1) == 1  # one call on its own share
+        assert await granted(limit, 1, fingerprint=fingerprint) == 1  # one call on its own share
     finally:
         server.resume()
     await asyncio.sleep(1.1)  # Redis's breaker half-opens, if it opened
@@ -231,19 +233,8 @@ async def test_a_blip_on_one_replica_does_not_refuse_another_while_tokens_remain
             await one_call_on_its_own_share(server, one, "x")
             # one is back, charging the shared bucket for its one call and the other
             # replicas' time away (12 tokens): no drain of the whole burst (60).
-            assert await granted_to(one, "x", 1) == 1
-            assert 40 <= await granted_to(other, "x", 80) <= 60 - 3 - 12 + 12
-
-
-async def granted_to(limit: UpstreamRateLimit, fingerprint: str, tries: int) -> int:
-    count = 0
-    for _ in range(tries):
-        try:
-            await limit.acquire(fingerprint, Deadline.after(5))
-            count += 1
-        except errors.RateLimited:
-            pass
-    return count
+            assert await granted(one, 1, fingerprint="x") == 1
+            assert 40 <= await granted(other, 80, fingerprint="x") <= 60 - 3 - 12 + 12
 
 
 async def test_a_queued_call_that_a_429_overtakes_is_refused_after_its_wait() -> None:
@@ -312,4 +303,4 @@ async def test_the_calls_of_a_burst_coming_back_to_redis_charge_the_own_share_on
             )
             assert burst == [None] * 10
             # The burst (60) less the first call, the charge and the ten.
-            assert 30 <= await granted_to(limit, "x", 80) <= 60 - 1 - 13 - 10 + 5
+            assert 30 <= await granted(limit, 80, fingerprint="x") <= 60 - 1 - 13 - 10 + 5
