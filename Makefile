@@ -74,7 +74,7 @@ $(CLIENTS)/node_modules/.installed: $(CLIENTS)/package.json $(CLIENTS)/package-l
 	touch $@
 
 test-clients: $(STAMP) $(CLIENTS)/node_modules/.installed
-	PYTHON=$(CURDIR)/$(BIN)/python GATEWAY=$(CURDIR)/$(BIN)/promotions-gateway node $(CLIENTS)/run.mjs
+	node $(CLIENTS)/run.mjs
 
 # The IDE in a real browser (tests/browser, not part of `make test`): Debian's chromium,
 # headless, driven by Playwright for Python (the `browser` extra); never a browser download.

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.processes import free_port
+from bench.processes import free_port, stop
 
 BINARY = "redis-server"
 
@@ -108,13 +108,8 @@ class RedisServer:
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
-            self.resume()
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            self.resume()  # a paused server hears no SIGTERM
+            stop(self._process, timeout_s=5)
         self._dir.cleanup()
 
     def __enter__(self) -> RedisServer:

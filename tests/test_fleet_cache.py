@@ -23,7 +23,7 @@ import httpx
 import pytest
 import redis
 
-from bench.processes import free_port, wait_until_up
+from bench.processes import free_port, stop, wait_until_up
 from bench.redis_server import RedisServer
 from sandbox import BRAND_B_AUTHORIZATION, DEMO_AUTHORIZATION
 from sandbox.data import build
@@ -74,12 +74,9 @@ def replicas(count: int, **env: str) -> Iterator[list[str]]:
         yield urls
     finally:
         for process in processes:
-            process.terminate()
+            process.terminate()  # all at once: they shut down in parallel
         for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
 
 
 def fleet_env(sandbox_url: str, redis_url: str, prefix: str, **more: str) -> dict[str, str]:

@@ -28,6 +28,8 @@ def dry_run(*targets: str) -> list[str]:
 @pytest.mark.parametrize(
     ("targets", "package"),
     [
+        (("test-tools",), "redis-server"),
+        (("bench-tools",), "wrk"),
         (("browser-tools",), "chromium"),
         (("ide-assets",), "npm"),
         # As if package.json had changed: the clients' install recipe runs.

@@ -8,7 +8,14 @@ import { test } from 'node:test';
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { loadDevMessages, loadErrorMessages } from '@apollo/client/dev';
 
-import { GATEWAY_URL, HEADERS, WALLET_VARIABLES, printedWhile, readmeOperation } from './support.mjs';
+import {
+  GATEWAY_URL,
+  HEADERS,
+  WALLET_BADGE,
+  WALLET_VARIABLES,
+  printedWhile,
+  readmeOperation,
+} from './support.mjs';
 
 loadDevMessages();
 loadErrorMessages();
@@ -18,17 +25,9 @@ test('apollo control: without typePolicies the overlapping wallet queries warn',
     cache: new InMemoryCache(),
     link: new HttpLink({ uri: GATEWAY_URL, headers: HEADERS }),
   });
-  const badge = gql`
-    query WalletBadge($mobile: String!) {
-      customer(identifierType: MOBILE, identifierValue: $mobile) {
-        id
-        promotions(status: AVAILABLE_TO_REDEEM, first: 20) { totalCount nodes { name endDate } }
-      }
-    }
-  `;
   const [, printed] = await printedWhile(async () => {
     await apollo.query({ query: gql(readmeOperation('Wallet')), variables: WALLET_VARIABLES });
-    await apollo.query({ query: badge, variables: WALLET_VARIABLES });
+    await apollo.query({ query: gql(WALLET_BADGE), variables: WALLET_VARIABLES });
   });
   assert.ok(
     printed.some((line) => line.startsWith('warn: ') && line.includes('Cache data may be lost when replacing the promotions field of a Customer object')),

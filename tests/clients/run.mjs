@@ -116,8 +116,6 @@ async function main() {
       NODE_ENV: 'development',
       GATEWAY_URL: `${developmentUrl}/graphql`,
       PRODUCTION_GATEWAY_URL: `${productionUrl}/graphql`,
-      SANDBOX_URL: sandboxUrl,
-      REPO_ROOT: root,
     },
   });
   const [code, signal] = await once(tests, 'exit');

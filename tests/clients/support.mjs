@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { format } from 'node:util';
 import { parse, print } from 'graphql';
 
-export const ROOT = process.env.REPO_ROOT ?? resolve(import.meta.dirname ?? '.', '../..');
+export const ROOT = resolve(import.meta.dirname, '../..');
 export const GATEWAY_URL = required('GATEWAY_URL');
 export const PRODUCTION_GATEWAY_URL = required('PRODUCTION_GATEWAY_URL');
 
@@ -16,6 +16,35 @@ export const HEADERS = { authorization: AUTHORIZATION };
 
 // The README's customer: mobile 919456430850, holding 100 promotions.
 export const WALLET_VARIABLES = { mobile: '919456430850' };
+
+// The same customer and filter as the README's Wallet, other fields: a badge
+// showing how many promotions wait and when the next one ends. (Plain text: each
+// client parses it with its own `gql`.)
+export const WALLET_BADGE = `
+  query WalletBadge($mobile: String!) {
+    customer(identifierType: MOBILE, identifierValue: $mobile) {
+      id
+      promotions(status: AVAILABLE_TO_REDEEM, first: 20) {
+        totalCount
+        nodes { id name endDate usage { points } }
+      }
+    }
+  }
+`;
+
+// Page by page through both connections, with edges as relay pagination keeps them.
+export const WALLET_PAGES = `
+  query WalletPages($mobile: String!, $after: String) {
+    customer(identifierType: MOBILE, identifierValue: $mobile) {
+      id
+      promotions(status: AVAILABLE_TO_REDEEM, first: 30, after: $after) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges { cursor node { id name } }
+      }
+    }
+  }
+`;
 
 function required(name) {
   const value = process.env[name];

@@ -8,14 +8,21 @@ import { cacheExchange as graphcache } from '@urql/exchange-graphcache';
 
 import { keys, resolvers } from './cache-config.mjs';
 import {
-  AUTHORIZATION,
   GATEWAY_URL,
+  HEADERS,
   PRODUCTION_GATEWAY_URL,
+  WALLET_BADGE as WALLET_BADGE_TEXT,
+  WALLET_PAGES as WALLET_PAGES_TEXT,
   WALLET_VARIABLES,
   printedWhile,
   readmeOperation,
   recordingFetch,
 } from './support.mjs';
+
+// A client with urql's default exchanges unless told otherwise, sending the user's credential.
+function client({ url = GATEWAY_URL, fetch, exchanges = [cacheExchange, fetchExchange], headers = {} } = {}) {
+  return new Client({ url, exchanges, fetch, fetchOptions: { headers: { ...HEADERS, ...headers } } });
+}
 
 test('urql runs in development mode', () => {
   assert.notEqual(process.env.NODE_ENV, 'production');
@@ -24,12 +31,7 @@ test('urql runs in development mode', () => {
 test('urql: the default client (GET) runs the README Wallet unmodified', async () => {
   const fetch = recordingFetch();
   // Only the URL (and the user's credential, as any app sends it): urql's defaults otherwise.
-  const urql = new Client({
-    url: GATEWAY_URL,
-    exchanges: [cacheExchange, fetchExchange],
-    fetch,
-    fetchOptions: { headers: { authorization: AUTHORIZATION } },
-  });
+  const urql = client({ fetch });
   const [result, printed] = await printedWhile(() =>
     urql.query(gql(readmeOperation('Wallet')), WALLET_VARIABLES).toPromise(),
   );
@@ -45,11 +47,10 @@ test('urql: the default client (GET) runs the README Wallet unmodified', async (
 
 test('urql: production, configured as docs/clients.md says (preflight header)', async () => {
   const fetch = recordingFetch();
-  const urql = new Client({
+  const urql = client({
     url: PRODUCTION_GATEWAY_URL,
-    exchanges: [cacheExchange, fetchExchange],
     fetch,
-    fetchOptions: { headers: { authorization: AUTHORIZATION, 'apollo-require-preflight': 'true' } },
+    headers: { 'apollo-require-preflight': 'true' },
   });
   const result = await urql.query(gql(readmeOperation('Promotion')), {}).toPromise();
   assert.ok(!result.error, result.error?.message);
@@ -58,11 +59,7 @@ test('urql: production, configured as docs/clients.md says (preflight header)', 
 });
 
 test('urql: production refuses its default GET, saying what to send', async () => {
-  const urql = new Client({
-    url: PRODUCTION_GATEWAY_URL,
-    exchanges: [cacheExchange, fetchExchange],
-    fetchOptions: { headers: { authorization: AUTHORIZATION } },
-  });
+  const urql = client({ url: PRODUCTION_GATEWAY_URL });
   const result = await urql.query(gql(readmeOperation('Promotion')), {}).toPromise();
   assert.ok(result.error, 'a GET without a preflight header is refused in production');
   const [error] = result.error.graphQLErrors;
@@ -71,38 +68,11 @@ test('urql: production refuses its default GET, saying what to send', async () =
   assert.match(error.message, /persisted/i);
 });
 
-const WALLET_BADGE = gql`
-  query WalletBadge($mobile: String!) {
-    customer(identifierType: MOBILE, identifierValue: $mobile) {
-      id
-      promotions(status: AVAILABLE_TO_REDEEM, first: 20) {
-        totalCount
-        nodes { id name endDate usage { points } }
-      }
-    }
-  }
-`;
-
-const WALLET_PAGES = gql`
-  query WalletPages($mobile: String!, $after: String) {
-    customer(identifierType: MOBILE, identifierValue: $mobile) {
-      id
-      promotions(status: AVAILABLE_TO_REDEEM, first: 30, after: $after) {
-        totalCount
-        pageInfo { hasNextPage endCursor }
-        edges { cursor node { id name } }
-      }
-    }
-  }
-`;
+const WALLET_BADGE = gql(WALLET_BADGE_TEXT);
+const WALLET_PAGES = gql(WALLET_PAGES_TEXT);
 
 function cached(fetch) {
-  return new Client({
-    url: GATEWAY_URL,
-    exchanges: [graphcache({ keys, resolvers }), fetchExchange],
-    fetch,
-    fetchOptions: { headers: { authorization: AUTHORIZATION } },
-  });
+  return client({ fetch, exchanges: [graphcache({ keys, resolvers }), fetchExchange] });
 }
 
 test('urql: graphcache with the documented keys, two overlapping wallet queries, no warning', async () => {
