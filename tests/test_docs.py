@@ -332,3 +332,10 @@ async def test_each_readme_example_runs_as_pasted(sandbox: SandboxAdmin) -> None
             assert "errors" not in body, (block, body)
             assert body["data"]
             assert all(value is not None for value in body["data"].values())
+
+
+@pytest.mark.parametrize("name", ["cache-config.mjs", "codegen-config.mjs"])
+def test_the_clients_page_shows_the_configuration_the_client_tests_use(name: str) -> None:
+    page = (ROOT / "docs" / "clients.md").read_text()
+    text = (ROOT / "tests" / "clients" / name).read_text()
+    assert text.rstrip("\n") in fenced_blocks(page, "js"), f"docs/clients.md lacks {name} as is"
