@@ -25,6 +25,7 @@ from tests.conftest import SandboxAdmin
 
 QUOTA = 120  # a minute: bursts of 12, refilled at 1.8 a second
 BURST, RATE = QUOTA / 10, QUOTA * 0.9 / 60
+MAX_WAIT_S = 1.0  # UPSTREAM_RATE_LIMIT_MAX_WAIT_S, the default
 # How far apart a call's arrival at the sandbox may be from the moment the gateway
 # was told it could go (two loopback hops, a busy machine).
 JITTER_S = 0.25
@@ -124,14 +125,17 @@ async def warm_up(urls: list[str]) -> None:
                 )
 
 
-def envelope_breaches(times: list[float], burst: float, rate: float) -> list[str]:
+def envelope_breaches(
+    times: list[float], burst: float, rate: float, overlap_s: float = 0.0
+) -> list[str]:
     """Every window [times[i], times[j]] holding more calls than a bucket of `burst`
-    refilled at `rate` can let through in it (give or take JITTER_S)."""
+    refilled at `rate` can let through in it (give or take JITTER_S), with `overlap_s`
+    more seconds of refill where two buckets may overlap."""
     breaches = []
     for i in range(len(times)):
         for j in range(i + 1, len(times)):
             span = times[j] - times[i]
-            if j - i + 1 > burst + rate * (span + JITTER_S):
+            if j - i + 1 > burst + rate * (span + JITTER_S + overlap_s):
                 breaches.append(f"{j - i + 1} calls in {span:.2f} s")
     return breaches
 
@@ -251,8 +255,9 @@ async def test_the_quota_holds_while_redis_is_killed_paused_and_restarted(
 ) -> None:
     """Three replicas under load while Redis is killed, restarted, hung (SIGSTOP) and
     resumed: no 5xx, no answer slower than a rate-limit wait plus Redis's deadline
-    and the upstream's time, the quota's envelope never broken (each replica keeps to
-    its third while Redis is away), and every replica back on Redis within seconds."""
+    and the upstream's time, the quota's envelope never broken beyond the overlap its
+    design allows when Redis goes (each replica keeps to its third while Redis is
+    away), and every replica back on Redis within seconds."""
     quota_ok = 'redis_commands_total{command="quota",outcome="ok"}'
     with RedisServer() as server, fleet(sandbox, server.url) as urls:
         await warm_up(urls)
@@ -278,7 +283,13 @@ async def test_the_quota_holds_while_redis_is_killed_paused_and_restarted(
     assert set(load.codes) <= {"RATE_LIMITED"}
     # UPSTREAM_RATE_LIMIT_MAX_WAIT_S (1 s) + REDIS_TIMEOUT_MS + the upstream, with room.
     assert load.slowest_s < 2.5
-    assert envelope_breaches(times, BURST, RATE) == []
+    # When Redis goes, the calls the shared bucket queued (up to the longest wait) and
+    # the shares' first calls may overlap, by design (gateway/upstream/_rate_limit.py):
+    # a short window may hold that wait's refill more, which the fleet's slower refill,
+    # 0.9 x 60 / (60 + wait), gives back within every minute.
+    refill = RATE * 60 / (60 + MAX_WAIT_S)
+    assert envelope_breaches(times, BURST, refill, overlap_s=MAX_WAIT_S) == []
+    assert len(times) <= QUOTA  # and the minute's quota (the run is shorter than one)
     assert all(a > b for a, b in zip(after, before, strict=True)), (before, after)
 
 
@@ -287,3 +298,6 @@ def test_envelope_breaches_finds_a_call_too_many() -> None:
     assert envelope_breaches(burst_then_rate, BURST, RATE) == []
     assert envelope_breaches([0.0] * 13, BURST, RATE) == ["13 calls in 0.00 s"]
     assert envelope_breaches([0.0] * 12 + [0.1, 0.2], BURST, RATE) != []
+    # A second of overlap lets a second's refill more through, and no more.
+    assert envelope_breaches([0.0] * 14, BURST, RATE, overlap_s=1.0) == []
+    assert envelope_breaches([0.0] * 15, BURST, RATE, overlap_s=1.0) != []
